@@ -1,0 +1,51 @@
+package dev.distillery.tensor;
+
+import java.util.Arrays;
+
+/** Shape arithmetic shared by the front end and the backends. */
+public final class Shapes {
+    private Shapes() {}
+
+    public static int numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("tensor of shape " + str(shape) + " has more than 2^31-1 elements");
+        return (int) n;
+    }
+
+    /** Row-major strides of a contiguous tensor. */
+    public static int[] contiguousStrides(int[] shape) {
+        int[] s = new int[shape.length];
+        int acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= Math.max(shape[i], 1);
+        }
+        return s;
+    }
+
+    /** NumPy/PyTorch broadcasting; {@code op} names the operation in the error. */
+    public static int[] broadcast(String op, int[] a, int[] b) {
+        int n = Math.max(a.length, b.length);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int da = i - (n - a.length) >= 0 ? a[i - (n - a.length)] : 1;
+            int db = i - (n - b.length) >= 0 ? b[i - (n - b.length)] : 1;
+            if (da != db && da != 1 && db != 1)
+                throw new IllegalArgumentException(op + ": shapes " + str(a) + " and " + str(b) + " cannot be broadcast (dim " + i + ": " + da + " vs " + db + ")");
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    /** Normalises a possibly negative dim against a rank. */
+    public static int dim(String op, int dim, int rank) {
+        int d = dim < 0 ? dim + rank : dim;
+        if (d < 0 || d >= rank) throw new IllegalArgumentException(op + ": dim " + dim + " out of range for a tensor of rank " + rank);
+        return d;
+    }
+
+    public static String str(int[] shape) {
+        return Arrays.toString(shape);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.distillery.tensor.backend;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
+import dev.distillery.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * The op interface every device implements. {@link Tensor} validates shapes and dtypes and resolves
+ * broadcasting before it calls a backend, so implementations may assume well-formed arguments:
+ * inputs share the backend's device, elementwise inputs share one shape (possibly through stride-0 views) and
+ * one dtype. Inputs may have any strides. Every method returns a new contiguous tensor unless it says otherwise.
+ *
+ * <p>Compute dtypes are F32 and F64; F16/BF16 reach kernels only through {@link #copyInto} conversions.
+ */
+public interface Backend {
+    String name();
+
+    Device device();
+
+    /** A zero-filled contiguous tensor on this device. */
+    Tensor zeros(DType dtype, int... shape);
+
+    /** Copies {@code src} into {@code dst} (same shape; any layouts; converts between any dtypes). */
+    void copyInto(Tensor src, Tensor dst);
+
+    /** {@code op(x)} elementwise; see {@link UnaryOp} for the scalar parameters. */
+    Tensor unary(UnaryOp op, Tensor x, double p0, double p1);
+
+    /** {@code a op b} elementwise, same shape and dtype. */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** {@code a op b} elementwise into a BOOL tensor. */
+    Tensor compare(CompareOp op, Tensor a, Tensor b);
+
+    /** {@code cond ? a : b} elementwise; {@code cond} is BOOL. */
+    Tensor where(Tensor cond, Tensor a, Tensor b);
+
+    /**
+     * Reduces {@code dims} (sorted, distinct, non-empty). ARGMAX/ARGMIN take exactly one dim and return I64.
+     * {@code correction} is used by VAR only.
+     */
+    Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction);
+
+    /** Batched matmul: a [B, M, K] times b [B, K, N] (any strides, stride-0 batch allowed) gives [B, M, N]. */
+    Tensor matmul(Tensor a, Tensor b);
+
+    /** x [N, C, H, W], weight [O, C/groups, kH, kW], bias [O] or null: output [N, O, outH, outW]. */
+    Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p);
+
+    /** Gradient of conv2d w.r.t. its input, of shape {@code inputShape}; also conv_transpose2d's forward. */
+    Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p);
+
+    /** Gradient of conv2d w.r.t. its weight, of shape {@code weightShape}. */
+    Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p);
+
+    /** Average pool over [N, C, H, W]. */
+    Tensor avgPool2d(Tensor x, Pool2dParams p);
+
+    /** Max pool over [N, C, H, W]; indices are flat positions in each input H*W plane (as PyTorch's). */
+    ValuesIndices maxPool2d(Tensor x, Pool2dParams p);
+
+    /**
+     * Resizes [N, C, H, W] to [N, C, outH, outW]: nearest (PyTorch's 'nearest': src = floor(dst * in/out)) or
+     * bilinear with or without align_corners.
+     */
+    Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners);
+
+    /** Softmax (or log-softmax) along {@code dim}. */
+    Tensor softmax(Tensor x, int dim, boolean log);
+
+    /**
+     * Layer norm over the last dims whose product is {@code normSize}; weight and bias (or null) have
+     * {@code normSize} elements.
+     */
+    NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps);
+
+    /** Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. */
+    NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps);
+
+    /** Concatenates along {@code dim}; parts share dtype and all other dims. */
+    Tensor concat(List<Tensor> parts, int dim);
+
+    /** Picks slices along {@code dim} by a 1-D I64 index (in range). */
+    Tensor indexSelect(Tensor x, int dim, Tensor index);
+
+    /** out[i][j][k] = x[i][index[i][j][k]][k] for dim 1, etc.; index is I64 of the output's shape (in range). */
+    Tensor gather(Tensor x, int dim, Tensor index);
+
+    /**
+     * Pads every dim: {@code pads[2*d]} before and {@code pads[2*d+1]} after dim d (non-negative; REFLECT needs
+     * pads smaller than the dim).
+     */
+    Tensor pad(Tensor x, int[] pads, PadMode mode, double value);
+
+    /**
+     * Fills {@code dst} (contiguous, floating point) with draws that depend only on (seed, offset + element index),
+     * so results are the same for any thread count and any backend. See {@link dev.distillery.tensor.Rng}.
+     */
+    void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset);
+}
