@@ -199,6 +199,7 @@ public final class Tensor {
     public int numel() { return Shapes.numel(shape); }
 
     public boolean isContiguous() {
+        if (numel() == 0) return true;
         int expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;
@@ -507,7 +508,10 @@ public final class Tensor {
         return r;
     }
 
-    /** This tensor if row-major with offset 0 in a storage of exactly its size, else a contiguous copy. */
+    /**
+     * This tensor if its layout is already row-major (it may start at an offset into a larger storage, as a narrow of
+     * the outer dim does), else a contiguous copy.
+     */
     public Tensor contiguous() {
         if (isContiguous()) return this;
         return copy(dtype());
@@ -606,6 +610,18 @@ public final class Tensor {
     /** {@code s - this}. */
     public Tensor rsub(double s) { return unary("rsub", UnaryOp.RSUB_SCALAR, s, 0); }
     public Tensor pow(double e) { return unary("pow", UnaryOp.POW_SCALAR, e, 0); }
+
+    /**
+     * {@code gradOut * d op(this) / d this} for the unary op that {@code neg()}, {@code exp()}, ... apply: the
+     * backward pass of every elementwise op of one input, in one kernel.
+     */
+    public Tensor unaryBackward(UnaryOp op, Tensor gradOut, double p0, double p1) {
+        requireCompute("unaryBackward");
+        requireSame("unaryBackward", gradOut);
+        if (!Arrays.equals(shape, gradOut.shape))
+            throw new IllegalArgumentException("unaryBackward(" + op + "): gradient shape " + Shapes.str(gradOut.shape) + " differs from input " + Shapes.str(shape));
+        return backend().unaryBackward(op, this, gradOut, p0, p1);
+    }
 
     /** Clamps to [lo, hi]; pass ±infinity for one side. */
     public Tensor clamp(double lo, double hi) {
@@ -770,6 +786,30 @@ public final class Tensor {
         if (oh < 1 || ow < 1)
             throw new IllegalArgumentException("conv2d: kernel " + Shapes.str(weight.shape) + " larger than padded input " + Shapes.str(shape));
         return backend().conv2d(this, weight, bias, p);
+    }
+
+    /** Gradient of {@link #conv2d} w.r.t. its input, of shape {@code inputShape} (the backward pass). */
+    public static Tensor conv2dInputGrad(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
+        gradOut.requireCompute("conv2dInputGrad");
+        gradOut.requireSame("conv2dInputGrad", weight);
+        gradOut.requireRank("conv2dInputGrad", 4, "gradient");
+        weight.requireRank("conv2dInputGrad", 4, "weight");
+        if (inputShape.length != 4 || gradOut.shape[1] != weight.shape[0] || inputShape[1] != weight.shape[1] * p.groups())
+            throw new IllegalArgumentException("conv2dInputGrad: gradient " + Shapes.str(gradOut.shape) + ", weight " + Shapes.str(weight.shape)
+                    + " and input shape " + Shapes.str(inputShape) + " do not match with groups=" + p.groups());
+        return gradOut.backend().conv2dBackwardInput(gradOut, weight, inputShape.clone(), p);
+    }
+
+    /** Gradient of {@link #conv2d} w.r.t. its weight, of shape {@code weightShape} (the backward pass). */
+    public static Tensor conv2dWeightGrad(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
+        gradOut.requireCompute("conv2dWeightGrad");
+        gradOut.requireSame("conv2dWeightGrad", x);
+        gradOut.requireRank("conv2dWeightGrad", 4, "gradient");
+        x.requireRank("conv2dWeightGrad", 4, "input");
+        if (weightShape.length != 4 || gradOut.shape[1] != weightShape[0] || x.shape[1] != weightShape[1] * p.groups() || gradOut.shape[0] != x.shape[0])
+            throw new IllegalArgumentException("conv2dWeightGrad: gradient " + Shapes.str(gradOut.shape) + ", input " + Shapes.str(x.shape)
+                    + " and weight shape " + Shapes.str(weightShape) + " do not match with groups=" + p.groups());
+        return gradOut.backend().conv2dBackwardWeight(gradOut, x, weightShape.clone(), p);
     }
 
     /** Transposed convolution; {@code weight} [C, O/groups, kH, kW] as in PyTorch, bias [O] or null. */
@@ -950,6 +990,25 @@ public final class Tensor {
                 throw new IllegalArgumentException("gather: index shape " + Shapes.str(index.shape) + " larger than input " + Shapes.str(shape) + " at dim " + i);
         checkIndices("gather", index, shape[d]);
         return backend().gather(this, d, index);
+    }
+
+    /**
+     * {@code torch.zeros(outShape).scatter_add(dim, index, this)}: each element of this tensor is added into a new
+     * tensor of {@code outShape} at its own coordinates except along {@code dim}, where {@code index} gives it. The
+     * adjoint of {@link #gather}.
+     */
+    public Tensor scatterAdd(int dim, Tensor index, int[] outShape) {
+        requireCompute("scatterAdd");
+        int d = Shapes.dim("scatterAdd", dim, shape.length);
+        if (!Arrays.equals(index.shape, shape))
+            throw new IllegalArgumentException("scatterAdd: index shape " + Shapes.str(index.shape) + " differs from source shape " + Shapes.str(shape));
+        if (outShape.length != shape.length)
+            throw new IllegalArgumentException("scatterAdd: output rank " + outShape.length + " differs from source rank " + shape.length);
+        for (int i = 0; i < shape.length; i++)
+            if (i != d && outShape[i] != shape[i])
+                throw new IllegalArgumentException("scatterAdd: output shape " + Shapes.str(outShape) + " differs from source " + Shapes.str(shape) + " outside dim " + d);
+        checkIndices("scatterAdd", index, outShape[d]);
+        return backend().scatterAdd(index, this, d, outShape.clone());
     }
 
     /** Embedding lookup: rows of {@code weight} [V, D] for I64 {@code ids} of any shape, giving ids.shape + [D]. */

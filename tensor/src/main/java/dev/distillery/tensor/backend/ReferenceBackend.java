@@ -76,6 +76,48 @@ public final class ReferenceBackend implements Backend {
         };
     }
 
+    /** The derivative of each unary op at {@code x} (PyTorch's conventions at kinks: relu'(0) = 0, |x|'(0) = 0). */
+    public static double unaryDerivative(UnaryOp op, double x, double p0, double p1) {
+        return switch (op) {
+            case NEG -> -1;
+            case EXP -> Math.exp(x);
+            case LOG -> 1 / x;
+            case SQRT -> 0.5 / Math.sqrt(x);
+            case RSQRT -> -0.5 / (x * Math.sqrt(x));
+            case ABS -> Math.signum(x);
+            case TANH -> {
+                double t = Math.tanh(x);
+                yield 1 - t * t;
+            }
+            case SIGMOID -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield s * (1 - s);
+            }
+            case SILU -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield s * (1 + x * (1 - s));
+            }
+            case GELU_TANH -> {
+                double k = 0.7978845608028654, c = 0.044715;
+                double t = Math.tanh(k * (x + c * x * x * x));
+                yield 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x);
+            }
+            case GELU_ERF -> 0.5 * (1 + MathFunctions.erf(x * 0.7071067811865476)) + x * MathFunctions.normalPdf(x);
+            case RELU -> x > 0 ? 1 : 0;
+            case SQUARE -> 2 * x;
+            case SIN -> Math.cos(x);
+            case COS -> -Math.sin(x);
+            case RECIPROCAL -> -1 / (x * x);
+            case SIGN -> 0;
+            case ADD_SCALAR -> 1;
+            case MUL_SCALAR -> p0;
+            case POW_SCALAR -> p0 == 0 ? 0 : p0 * Math.pow(x, p0 - 1);
+            case RSUB_SCALAR -> -1;
+            case CLAMP -> x >= p0 && x <= p1 ? 1 : 0;
+            case LEAKY_RELU -> x > 0 ? 1 : p0;
+        };
+    }
+
     /** The scalar definition of each binary op. */
     public static double binary(BinaryOp op, double a, double b) {
         return switch (op) {
@@ -531,6 +573,32 @@ public final class ReferenceBackend implements Backend {
             }
             out.storage().setDouble(o, inside ? x.get(coord) : value);
         }
+        return out;
+    }
+
+    @Override
+    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
+        Tensor out = zeros(x.dtype(), x.shape());
+        for (int i = 0; i < x.numel(); i++) set(out, i, get(gradOut, i) * unaryDerivative(op, get(x, i), p0, p1));
+        return out;
+    }
+
+    @Override
+    public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
+        int[] shape = src.shape();
+        double[] acc = new double[Shapes.numel(outShape)];
+        int[] outStrides = Shapes.contiguousStrides(outShape);
+        int[] coord = new int[shape.length];
+        for (int i = 0; i < src.numel(); i++) {
+            int rem = i;
+            for (int d = shape.length - 1; d >= 0; d--) { coord[d] = rem % shape[d]; rem /= shape[d]; }
+            coord[dim] = (int) get(index, i);
+            int o = 0;
+            for (int d = 0; d < shape.length; d++) o += coord[d] * outStrides[d];
+            acc[o] += get(src, i);
+        }
+        Tensor out = zeros(src.dtype(), outShape);
+        for (int i = 0; i < acc.length; i++) out.storage().setDouble(i, acc[i]);
         return out;
     }
 

@@ -1,0 +1,427 @@
+package dev.distillery.autograd;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Rng;
+import dev.distillery.tensor.Shapes;
+import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.BinaryOp;
+import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.Pool2dParams;
+import dev.distillery.tensor.backend.UnaryOp;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A tensor in a differentiable computation: its value, whether gradients flow to it, and (for results of ops) the
+ * node that made it. Ops mirror {@link Tensor}'s and record a graph when any input requires a gradient and
+ * gradients are enabled ({@link NoGrad}). {@link #backward()} walks that graph once in reverse topological order,
+ * accumulates into {@link #grad()} of every leaf that requires a gradient (parameters, and inputs such as
+ * generated images in score distillation), and then frees the graph.
+ */
+public class Variable {
+    /** The op application that produced a variable; null for leaves and constants. */
+    private record Node(Op op, Variable[] inputs, Tensor[] saved) {}
+
+    private final Tensor value;
+    private boolean requiresGrad;
+    private Node node;
+    private boolean graphFreed;
+    private Tensor grad;
+
+    /** For {@link Parameter}: a leaf. */
+    protected Variable(Tensor value, boolean requiresGrad) {
+        this(value, requiresGrad, null);
+    }
+
+    private Variable(Tensor value, boolean requiresGrad, Node node) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+        this.node = node;
+    }
+
+    /** A constant: no gradient flows to it. */
+    public static Variable constant(Tensor value) {
+        return new Variable(value, false, null);
+    }
+
+    /** A leaf that accumulates a gradient (an input we differentiate with respect to). */
+    public static Variable leaf(Tensor value) {
+        if (!value.dtype().isCompute())
+            throw new IllegalArgumentException("only F32 or F64 tensors can require gradients, got " + value.dtype() + Shapes.str(value.shape()));
+        return new Variable(value, true, null);
+    }
+
+    public Tensor value() { return value; }
+
+    public boolean requiresGrad() { return requiresGrad; }
+
+    /** Turns gradient accumulation on or off for a leaf (freezing a parameter). */
+    protected final void setRequiresGrad(boolean on) {
+        if (node != null) throw new IllegalStateException("requiresGrad can only be changed on leaves");
+        if (on && !value.dtype().isCompute()) throw new IllegalArgumentException("only F32 or F64 tensors can require gradients, got " + value.dtype());
+        requiresGrad = on;
+    }
+
+    /** True for variables no op produced (parameters, inputs, constants). */
+    public boolean isLeaf() { return node == null; }
+
+    /** The accumulated gradient, or null if none has arrived. */
+    public Tensor grad() { return grad; }
+
+    /** Forgets the accumulated gradient. */
+    public void zeroGrad() { grad = null; }
+
+    /** Replaces the accumulated gradient (optimisers' gradient clipping, tests). */
+    public void setGrad(Tensor g) {
+        if (g != null && !Arrays.equals(g.shape(), value.shape()))
+            throw new IllegalArgumentException("setGrad: gradient shape " + Shapes.str(g.shape()) + " differs from value shape " + Shapes.str(value.shape()));
+        grad = g;
+    }
+
+    /** The same value cut from the graph: no gradient flows back through it. */
+    public Variable detach() { return constant(value); }
+
+    public int[] shape() { return value.shape(); }
+
+    public int size(int d) { return value.size(d); }
+
+    public int dim() { return value.dim(); }
+
+    public DType dtype() { return value.dtype(); }
+
+    public double item() { return value.item(); }
+
+    @Override
+    public String toString() {
+        return "Variable(" + value + (requiresGrad ? ", requiresGrad" : "") + ")";
+    }
+
+    // ----------------------------------------------------------------------------------------- recording
+
+    /** Applies {@code op} to {@code inputs}, recording a node when a gradient may flow. */
+    static Variable apply(Op op, Variable... inputs) {
+        Tensor[] in = new Tensor[inputs.length];
+        boolean needs = false;
+        for (int i = 0; i < inputs.length; i++) {
+            in[i] = inputs[i].value;
+            needs |= inputs[i].requiresGrad;
+        }
+        needs &= NoGrad.isGradEnabled();
+        if (!needs) return new Variable(op.forward(in), false, null);
+        Tensor[] r = op.forwardSaving(in);
+        return new Variable(r[0], true, new Node(op, inputs.clone(), Arrays.copyOfRange(r, 1, r.length)));
+    }
+
+    // ----------------------------------------------------------------------------------------- backward
+
+    /** Backward from a one-element result with gradient 1. */
+    public void backward() {
+        if (value.numel() != 1)
+            throw new IllegalStateException("backward() needs a one-element result, got shape " + Shapes.str(value.shape()) + "; pass an upstream gradient");
+        backward(Tensor.full(1, value.dtype(), value.shape()));
+    }
+
+    /** Backward with an explicit upstream gradient of this variable's shape; frees the graph afterwards. */
+    public void backward(Tensor upstream) {
+        backward(upstream, false);
+    }
+
+    /** Backward, keeping the graph when {@code retainGraph} so it can be walked again. */
+    public void backward(Tensor upstream, boolean retainGraph) {
+        if (!requiresGrad) throw new IllegalStateException("backward: this result does not require a gradient (no input requires one, or it was computed under NoGrad)");
+        if (graphFreed) throw new IllegalStateException("backward: the graph behind this result was already freed by an earlier backward; pass retainGraph=true to walk it twice");
+        if (!Arrays.equals(upstream.shape(), value.shape()) || upstream.dtype() != value.dtype())
+            throw new IllegalArgumentException("backward: upstream gradient " + upstream.dtype() + Shapes.str(upstream.shape()) + " does not match result " + value.dtype() + Shapes.str(value.shape()));
+        List<Variable> order = topologicalOrder(this);
+        Map<Variable, Tensor> grads = new IdentityHashMap<>();
+        grads.put(this, upstream);
+        try (var ignored = NoGrad.enter()) {
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Variable v = order.get(i);
+                Tensor g = grads.remove(v);
+                if (g == null) continue;
+                if (v.node == null) {
+                    if (v.graphFreed) throw new IllegalStateException("backward: reached a result whose graph was already freed by an earlier backward");
+                    v.grad = v.grad == null ? g.contiguous() : v.grad.add(g);
+                    continue;
+                }
+                Node n = v.node;
+                Tensor[] in = new Tensor[n.inputs.length];
+                for (int k = 0; k < in.length; k++) in[k] = n.inputs[k].value;
+                Tensor[] gi = Backprop.backward(n.op, in, v.value, n.saved, g);
+                for (int k = 0; k < n.inputs.length; k++) {
+                    Variable x = n.inputs[k];
+                    if (!x.requiresGrad || gi[k] == null) continue;
+                    if (!Arrays.equals(gi[k].shape(), x.value.shape()))
+                        throw new IllegalStateException("backward rule of " + n.op.opName() + " returned gradient " + Shapes.str(gi[k].shape())
+                                + " for input " + k + " of shape " + Shapes.str(x.value.shape()));
+                    grads.merge(x, gi[k], Tensor::add);
+                }
+                if (!retainGraph) {
+                    v.node = null;
+                    v.graphFreed = true;
+                }
+            }
+        }
+    }
+
+    private static List<Variable> topologicalOrder(Variable root) {
+        List<Variable> order = new ArrayList<>();
+        Map<Variable, Boolean> visited = new IdentityHashMap<>();
+        ArrayDeque<Variable[]> stack = new ArrayDeque<>(); // {variable, marker}: marker non-null = children done
+        stack.push(new Variable[]{root, null});
+        while (!stack.isEmpty()) {
+            Variable[] top = stack.pop();
+            Variable v = top[0];
+            if (top[1] != null) {
+                order.add(v);
+                continue;
+            }
+            if (visited.put(v, Boolean.TRUE) != null) continue;
+            stack.push(new Variable[]{v, v});
+            if (v.node != null)
+                for (Variable x : v.node.inputs) if (x.requiresGrad && !visited.containsKey(x)) stack.push(new Variable[]{x, null});
+        }
+        return order;
+    }
+
+    // ----------------------------------------------------------------------------------------- elementwise
+
+    private Variable unary(UnaryOp op, double p0, double p1) { return apply(new Op.Unary(op, p0, p1), this); }
+
+    public Variable neg() { return unary(UnaryOp.NEG, 0, 0); }
+    public Variable exp() { return unary(UnaryOp.EXP, 0, 0); }
+    public Variable log() { return unary(UnaryOp.LOG, 0, 0); }
+    public Variable sqrt() { return unary(UnaryOp.SQRT, 0, 0); }
+    public Variable rsqrt() { return unary(UnaryOp.RSQRT, 0, 0); }
+    public Variable abs() { return unary(UnaryOp.ABS, 0, 0); }
+    public Variable tanh() { return unary(UnaryOp.TANH, 0, 0); }
+    public Variable sigmoid() { return unary(UnaryOp.SIGMOID, 0, 0); }
+    public Variable silu() { return unary(UnaryOp.SILU, 0, 0); }
+    public Variable gelu() { return unary(UnaryOp.GELU_ERF, 0, 0); }
+    public Variable geluTanh() { return unary(UnaryOp.GELU_TANH, 0, 0); }
+    public Variable relu() { return unary(UnaryOp.RELU, 0, 0); }
+    public Variable leakyRelu(double slope) { return unary(UnaryOp.LEAKY_RELU, slope, 0); }
+    public Variable square() { return unary(UnaryOp.SQUARE, 0, 0); }
+    public Variable sin() { return unary(UnaryOp.SIN, 0, 0); }
+    public Variable cos() { return unary(UnaryOp.COS, 0, 0); }
+    public Variable reciprocal() { return unary(UnaryOp.RECIPROCAL, 0, 0); }
+    public Variable sign() { return unary(UnaryOp.SIGN, 0, 0); }
+    public Variable add(double s) { return unary(UnaryOp.ADD_SCALAR, s, 0); }
+    public Variable sub(double s) { return unary(UnaryOp.ADD_SCALAR, -s, 0); }
+    public Variable mul(double s) { return unary(UnaryOp.MUL_SCALAR, s, 0); }
+    public Variable div(double s) { return unary(UnaryOp.MUL_SCALAR, 1.0 / s, 0); }
+    public Variable rsub(double s) { return unary(UnaryOp.RSUB_SCALAR, s, 0); }
+    public Variable pow(double e) { return unary(UnaryOp.POW_SCALAR, e, 0); }
+    public Variable clamp(double lo, double hi) { return unary(UnaryOp.CLAMP, lo, hi); }
+
+    private Variable binary(BinaryOp op, Variable o) { return apply(new Op.Binary(op), this, o); }
+
+    public Variable add(Variable o) { return binary(BinaryOp.ADD, o); }
+    public Variable sub(Variable o) { return binary(BinaryOp.SUB, o); }
+    public Variable mul(Variable o) { return binary(BinaryOp.MUL, o); }
+    public Variable div(Variable o) { return binary(BinaryOp.DIV, o); }
+    public Variable pow(Variable o) { return binary(BinaryOp.POW, o); }
+    public Variable maximum(Variable o) { return binary(BinaryOp.MAXIMUM, o); }
+    public Variable minimum(Variable o) { return binary(BinaryOp.MINIMUM, o); }
+
+    /** {@code cond ? a : b}; cond is a BOOL tensor. */
+    public static Variable where(Tensor cond, Variable a, Variable b) {
+        return apply(new Op.Where(), constant(cond), a, b);
+    }
+
+    // ----------------------------------------------------------------------------------------- reductions
+
+    public Variable sum(int... dims) { return apply(new Op.Sum(dims.clone(), false), this); }
+    public Variable sum(int[] dims, boolean keepDim) { return apply(new Op.Sum(dims.clone(), keepDim), this); }
+    public Variable mean(int... dims) { return apply(new Op.Mean(dims.clone(), false), this); }
+    public Variable mean(int[] dims, boolean keepDim) { return apply(new Op.Mean(dims.clone(), keepDim), this); }
+    public Variable max(int[] dims, boolean keepDim) { return apply(new Op.MaxMin(dims.clone(), keepDim, true), this); }
+    public Variable min(int[] dims, boolean keepDim) { return apply(new Op.MaxMin(dims.clone(), keepDim, false), this); }
+    public Variable var(int[] dims, double correction, boolean keepDim) { return apply(new Op.Var(dims.clone(), correction, keepDim), this); }
+    public Variable logsumexp(int[] dims, boolean keepDim) { return apply(new Op.LogSumExp(dims.clone(), keepDim), this); }
+
+    // ----------------------------------------------------------------------------------------- linear algebra, convolution
+
+    /** Matrix product ({@code torch.matmul}; 1-D operands are promoted and the added dim removed). */
+    public Variable matmul(Variable o) {
+        if (dim() == 0 || o.dim() == 0) throw new IllegalArgumentException("matmul: 0-d operands " + Shapes.str(shape()) + " and " + Shapes.str(o.shape()));
+        Variable a = dim() == 1 ? unsqueeze(0) : this, b = o.dim() == 1 ? o.unsqueeze(1) : o;
+        Variable r = apply(new Op.MatMul(), a, b);
+        if (dim() == 1) r = r.squeeze(-2);
+        if (o.dim() == 1) r = r.squeeze(-1);
+        return r;
+    }
+
+    /** Transpose of the last two dims. */
+    public Variable mT() { return transpose(-2, -1); }
+
+    public Variable conv2d(Variable weight, Variable bias, Conv2dParams p) {
+        return bias == null ? apply(new Op.Conv2d(p), this, weight) : apply(new Op.Conv2d(p), this, weight, bias);
+    }
+
+    public Variable convTranspose2d(Variable weight, Variable bias, Conv2dParams p) {
+        return bias == null ? apply(new Op.ConvTranspose2d(p), this, weight) : apply(new Op.ConvTranspose2d(p), this, weight, bias);
+    }
+
+    public Variable avgPool2d(Pool2dParams p) { return apply(new Op.AvgPool2d(p), this); }
+
+    public Variable maxPool2d(Pool2dParams p) { return apply(new Op.MaxPool2d(p), this); }
+
+    public Variable upsampleNearest(int outH, int outW) { return apply(new Op.Upsample2d(outH, outW, false, false), this); }
+
+    public Variable upsampleBilinear(int outH, int outW, boolean alignCorners) { return apply(new Op.Upsample2d(outH, outW, true, alignCorners), this); }
+
+    // ----------------------------------------------------------------------------------------- normalisation
+
+    public Variable softmax(int dim) { return apply(new Op.Softmax(Shapes.dim("softmax", dim, dim()), false), this); }
+
+    public Variable logSoftmax(int dim) { return apply(new Op.Softmax(Shapes.dim("logSoftmax", dim, dim()), true), this); }
+
+    /** Layer norm over the trailing {@code normalizedShape}; weight and bias may be null. */
+    public Variable layerNorm(int[] normalizedShape, Variable weight, Variable bias, double eps) {
+        Op op = new Op.LayerNorm(normalizedShape.clone(), eps, weight != null, bias != null);
+        return apply(op, withOptional(this, weight, bias));
+    }
+
+    /** Group norm of [N, C, ...]; weight and bias [C] may be null. */
+    public Variable groupNorm(int groups, Variable weight, Variable bias, double eps) {
+        return apply(new Op.GroupNorm(groups, eps, weight != null, bias != null), withOptional(this, weight, bias));
+    }
+
+    private static Variable[] withOptional(Variable x, Variable w, Variable b) {
+        List<Variable> l = new ArrayList<>(3);
+        l.add(x);
+        if (w != null) l.add(w);
+        if (b != null) l.add(b);
+        return l.toArray(Variable[]::new);
+    }
+
+    // ----------------------------------------------------------------------------------------- joining, indexing
+
+    public static Variable concat(List<Variable> parts, int dim) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
+        int d = Shapes.dim("concat", dim, parts.get(0).dim());
+        return apply(new Op.Concat(d), parts.toArray(Variable[]::new));
+    }
+
+    public static Variable stack(List<Variable> parts, int dim) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("stack: no tensors");
+        int d = Shapes.dim("stack", dim, parts.get(0).dim() + 1);
+        List<Variable> u = new ArrayList<>(parts.size());
+        for (Variable p : parts) u.add(p.unsqueeze(d));
+        return concat(u, d);
+    }
+
+    public List<Variable> split(int splitSize, int dim) {
+        int d = Shapes.dim("split", dim, dim());
+        if (splitSize < 1) throw new IllegalArgumentException("split: size must be >= 1, got " + splitSize);
+        List<Variable> out = new ArrayList<>();
+        for (int s = 0; s < size(d); s += splitSize) out.add(narrow(d, s, Math.min(splitSize, size(d) - s)));
+        return out;
+    }
+
+    public List<Variable> chunk(int chunks, int dim) {
+        if (chunks < 1) throw new IllegalArgumentException("chunk: chunks must be >= 1, got " + chunks);
+        int d = Shapes.dim("chunk", dim, dim());
+        return split(Math.max(1, (size(d) + chunks - 1) / chunks), d);
+    }
+
+    public Variable indexSelect(int dim, Tensor index) {
+        return apply(new Op.IndexSelect(Shapes.dim("indexSelect", dim, dim())), this, constant(index));
+    }
+
+    public Variable gather(int dim, Tensor index) {
+        return apply(new Op.Gather(Shapes.dim("gather", dim, dim())), this, constant(index));
+    }
+
+    /** Rows of {@code weight} [V, D] for I64 ids of any shape: ids.shape + [D]. */
+    public static Variable embedding(Variable weight, Tensor ids) {
+        if (weight.dim() != 2) throw new IllegalArgumentException("embedding: weight must be [vocab, dim], got " + Shapes.str(weight.shape()));
+        int[] s = Arrays.copyOf(ids.shape(), ids.dim() + 1);
+        s[ids.dim()] = weight.size(1);
+        return weight.indexSelect(0, ids.reshape(ids.numel())).reshape(s);
+    }
+
+    public Variable pad(int[] pads, PadMode mode, double value) { return apply(new Op.Pad(pads.clone(), mode, value), this); }
+
+    // ----------------------------------------------------------------------------------------- views
+
+    public Variable reshape(int... shape) { return apply(new Op.Reshape(value.reshape(shape).shape()), this); }
+
+    public Variable view(int... shape) { return reshape(shape); }
+
+    public Variable flatten(int start, int end) { return reshape(value.flatten(start, end).shape()); }
+
+    public Variable permute(int... order) { return apply(new Op.Permute(order.clone()), this); }
+
+    public Variable transpose(int d0, int d1) {
+        int a = Shapes.dim("transpose", d0, dim()), b = Shapes.dim("transpose", d1, dim());
+        int[] order = new int[dim()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        order[a] = b;
+        order[b] = a;
+        return permute(order);
+    }
+
+    public Variable expand(int... shape) { return apply(new Op.Expand(value.expand(shape).shape()), this); }
+
+    public Variable slice(int dim, int start, int end, int step) { return apply(new Op.Slice(Shapes.dim("slice", dim, dim()), start, end, step), this); }
+
+    public Variable narrow(int dim, int start, int length) {
+        int d = Shapes.dim("narrow", dim, dim());
+        if (start < 0 || length < 0 || start + length > size(d))
+            throw new IllegalArgumentException("narrow: [" + start + ", " + (start + length) + ") out of range for dim " + d + " of shape " + Shapes.str(shape()));
+        return slice(d, start, start + length, 1);
+    }
+
+    /** Index {@code i} of dim {@code d}, removing that dim. */
+    public Variable select(int d, int i) {
+        int dd = Shapes.dim("select", d, dim());
+        int ii = i < 0 ? i + size(dd) : i;
+        return narrow(dd, ii, 1).squeeze(dd);
+    }
+
+    public Variable squeeze(int d) { return reshape(value.squeeze(d).shape()); }
+
+    public Variable unsqueeze(int d) { return reshape(value.unsqueeze(d).shape()); }
+
+    public Variable contiguous() { return value.isContiguous() ? this : apply(new Op.Contiguous(), this); }
+
+    public Variable to(DType dtype) { return dtype == dtype() ? this : apply(new Op.Cast(dtype), this); }
+
+    // ----------------------------------------------------------------------------------------- composites
+
+    /**
+     * Scaled dot-product attention: softmax(q k^T * scale + mask) v over [..., L, D] inputs; {@code causal} masks
+     * keys after each query. Composed from primitives, so its gradient needs no rule of its own.
+     */
+    public static Variable attention(Variable q, Variable k, Variable v, boolean causal, double scale) {
+        Variable scores = q.matmul(k.mT()).mul(scale);
+        if (causal) {
+            int lq = q.size(-2), lk = k.size(-2);
+            Tensor allowed = Tensor.arange(lk, scores.dtype()).view(1, lk).le(Tensor.arange(lq, scores.dtype()).view(lq, 1).add(lk - lq));
+            scores = where(allowed, scores, constant(Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), 1)));
+        }
+        return scores.softmax(-1).matmul(v);
+    }
+
+    /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+    public Variable dropout(double p, Rng rng) {
+        if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
+        if (p == 0) return this;
+        Tensor keep = Tensor.rand(rng, dtype(), shape()).gt(p).to(dtype()).mul(1 / (1 - p));
+        return mul(constant(keep));
+    }
+
+    /** Mean squared error against a target of the same shape. */
+    public Variable mseLoss(Variable target) {
+        return sub(target).square().mean();
+    }
+}

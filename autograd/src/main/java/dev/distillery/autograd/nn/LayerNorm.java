@@ -1,0 +1,28 @@
+package dev.distillery.autograd.nn;
+
+import dev.distillery.autograd.Variable;
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Tensor;
+
+/** Layer normalisation over the trailing dims; weight (ones) and bias (zeros) of that shape. */
+public final class LayerNorm extends Module {
+    public final int[] normalizedShape;
+    public final double eps;
+    public final Parameter weight;
+    public final Parameter bias;
+
+    public LayerNorm(int dim, double eps, boolean affine) {
+        this(new int[]{dim}, eps, affine);
+    }
+
+    public LayerNorm(int[] normalizedShape, double eps, boolean affine) {
+        this.normalizedShape = normalizedShape.clone();
+        this.eps = eps;
+        this.weight = affine ? parameter("weight", Tensor.ones(DType.F32, normalizedShape)) : null;
+        this.bias = affine ? parameter("bias", Tensor.zeros(DType.F32, normalizedShape)) : null;
+    }
+
+    public Variable forward(Variable x) {
+        return x.layerNorm(normalizedShape, weight, bias, eps);
+    }
+}
