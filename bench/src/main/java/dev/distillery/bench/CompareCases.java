@@ -1,0 +1,55 @@
+package dev.distillery.bench;
+
+import dev.distillery.bench.Specs.ConvPass;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Java side of {@code bench/compare}: case name to {@link Spec}. The PyTorch side registers the same names in
+ * {@code bench/peers/torch_cases.py} (its {@code CASES} dict); a case added here must be added there too
+ * ({@code CompareCasesTest} checks the names match).
+ */
+public final class CompareCases {
+    private CompareCases() {}
+
+    /** A named case with a one-line description (shown by {@code --list}). */
+    public record Case(String name, String description, Spec spec) {}
+
+    private static final Map<String, Case> CASES = new LinkedHashMap<>();
+
+    static {
+        for (int n : new int[]{256, 512, 1024, 2048})
+            add("gemm-" + n, "[" + n + "," + n + "] x [" + n + "," + n + "] F32 matmul", Specs.Gemm.square(n));
+        add("conv-fwd-64x32", "conv2d forward, x [32,64,32,32], w [64,64,3,3], pad 1, bias",
+                Specs.Conv.same3x3(32, 64, 32, ConvPass.FORWARD));
+        add("conv-fwdbwd-64x32", "conv2d forward + grad input + grad weight + grad bias, x [32,64,32,32], 3x3 pad 1",
+                Specs.Conv.same3x3(32, 64, 32, ConvPass.FORWARD_BACKWARD));
+        add("conv-fwdbwd-128x16", "conv2d forward + grad input + grad weight + grad bias, x [32,128,16,16], 3x3 pad 1",
+                Specs.Conv.same3x3(32, 128, 16, ConvPass.FORWARD_BACKWARD));
+        add("groupnorm", "group_norm forward, x [32,64,32,32], 32 groups, affine, eps 1e-5",
+                new Specs.GroupNorm(32, 64, 32, 32, 32));
+        add("attention-fwdbwd", "softmax(q k^T/8) v and its hand-written backward, q,k,v [8,4,256,64]",
+                new Specs.Attention(8, 4, 256, 64, true));
+        add("silu-16m", "silu over 16M (2^24) floats", new Specs.Silu(1 << 24));
+        // Later cases (resblock-attn-step, unet-step, ...) go here, and under the same name in torch_cases.py.
+    }
+
+    private static void add(String name, String description, Spec spec) {
+        if (CASES.putIfAbsent(name, new Case(name, description, spec)) != null)
+            throw new IllegalStateException("duplicate compare case " + name);
+    }
+
+    /** All cases in registration order. */
+    public static Map<String, Case> all() {
+        return Collections.unmodifiableMap(CASES);
+    }
+
+    /** The case called {@code name}; the error lists the known names. */
+    public static Case get(String name) {
+        Case c = CASES.get(name);
+        if (c == null) throw new IllegalArgumentException("unknown case '" + name + "'; known cases: " + String.join(" ", CASES.keySet()));
+        return c;
+    }
+}

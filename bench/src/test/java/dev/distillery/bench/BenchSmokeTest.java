@@ -1,0 +1,178 @@
+package dev.distillery.bench;
+
+import dev.distillery.bench.Specs.ConvPass;
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Rng;
+import dev.distillery.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.Param;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Quick checks of the benchmark machinery: every kind of case runs once at a tiny size and gives finite results of the
+ * right shapes, every JMH parameter value names a valid case, the hand-written attention backward is right, and
+ * CompareRunner prints its machine-readable line. No benchmark is timed here.
+ */
+class BenchSmokeTest {
+    private static List<Tensor> runOnce(Spec spec) {
+        Object out = spec.prepare(DType.F32, 7).run();
+        Outputs.checkFinite(out);
+        return Outputs.tensors(out);
+    }
+
+    @Test
+    void gemmRunsOnce() {
+        assertArrayEquals(new int[]{8, 7}, runOnce(new Specs.Gemm(1, 8, 5, 7, false)).getFirst().shape());
+        assertArrayEquals(new int[]{3, 8, 7}, runOnce(new Specs.Gemm(3, 8, 5, 7, true)).getFirst().shape());
+    }
+
+    @Test
+    void convPassesRunOnce() {
+        for (ConvPass pass : ConvPass.values()) {
+            Specs.Conv spec = new Specs.Conv(2, 3, 4, 6, 5, 3, 1, pass);
+            List<Tensor> out = runOnce(spec);
+            switch (pass) {
+                case FORWARD -> assertArrayEquals(new int[]{2, 4, 6, 5}, out.getFirst().shape());
+                case BACKWARD_INPUT -> assertArrayEquals(new int[]{2, 3, 6, 5}, out.getFirst().shape());
+                case BACKWARD_WEIGHT -> assertArrayEquals(new int[]{4, 3, 3, 3}, out.getFirst().shape());
+                case FORWARD_BACKWARD -> {
+                    assertEquals(4, out.size());
+                    assertArrayEquals(new int[]{2, 4, 6, 5}, out.get(0).shape());
+                    assertArrayEquals(new int[]{2, 3, 6, 5}, out.get(1).shape());
+                    assertArrayEquals(new int[]{4, 3, 3, 3}, out.get(2).shape());
+                    assertArrayEquals(new int[]{4}, out.get(3).shape());
+                }
+            }
+            assertTrue(spec.flops() > 0, pass.toString());
+        }
+    }
+
+    @Test
+    void groupNormSiluAttentionRunOnce() {
+        assertArrayEquals(new int[]{2, 4, 3, 3}, runOnce(new Specs.GroupNorm(2, 4, 3, 3, 2)).getFirst().shape());
+        assertArrayEquals(new int[]{100}, runOnce(new Specs.Silu(100)).getFirst().shape());
+        assertArrayEquals(new int[]{1, 2, 5, 3}, runOnce(new Specs.Attention(1, 2, 5, 3, false)).getFirst().shape());
+        List<Tensor> fb = runOnce(new Specs.Attention(1, 2, 5, 3, true));
+        assertEquals(4, fb.size()); // out, dq, dk, dv
+        for (Tensor t : fb) assertArrayEquals(new int[]{1, 2, 5, 3}, t.shape());
+    }
+
+    @Test
+    void nonFiniteResultsAreReported() {
+        Tensor bad = Tensor.of(new float[]{1, Float.NaN}, 2);
+        assertThrows(IllegalStateException.class, () -> Outputs.checkFinite(new Object[]{bad}));
+        assertEquals(3.0, Outputs.checkFinite(Tensor.of(new float[]{1, 2}, 2)), 0);
+    }
+
+    /** d/dq, d/dk, d/dv of sum(attention(q, k, v) * dOut) against central differences, in F64. */
+    @Test
+    void attentionBackwardMatchesFiniteDifferences() {
+        int[] shape = {1, 2, 4, 3};
+        Rng rng = new Rng(3);
+        double[][] in = new double[4][];
+        for (int i = 0; i < 4; i++) in[i] = Tensor.randn(rng, DType.F64, shape).toDoubleArray();
+        double scale = 1 / Math.sqrt(3);
+        Tensor[] t = new Tensor[4];
+        for (int i = 0; i < 4; i++) t[i] = Tensor.of(in[i], shape);
+        Specs.Fwd f = Specs.attentionForward(t[0], t[1], t[2], scale);
+        Specs.Grads g = Specs.attentionBackward(t[0], t[1], t[2], f.probs(), t[3], scale);
+        Tensor[] analytic = {g.dq(), g.dk(), g.dv()};
+        double eps = 1e-6;
+        for (int which = 0; which < 3; which++) {
+            double[] grad = analytic[which].toDoubleArray();
+            for (int e = 0; e < in[which].length; e++) {
+                double keep = in[which][e];
+                in[which][e] = keep + eps;
+                double plus = loss(in, shape, scale);
+                in[which][e] = keep - eps;
+                double minus = loss(in, shape, scale);
+                in[which][e] = keep;
+                double numeric = (plus - minus) / (2 * eps);
+                assertEquals(numeric, grad[e], 1e-6 * Math.max(1, Math.abs(numeric)), "input " + which + " element " + e);
+            }
+        }
+    }
+
+    private static double loss(double[][] in, int[] shape, double scale) {
+        Tensor out = Specs.attentionForward(Tensor.of(in[0], shape), Tensor.of(in[1], shape), Tensor.of(in[2], shape), scale).out();
+        return out.mul(Tensor.of(in[3], shape)).sum().item();
+    }
+
+    /** Every combination of every JMH class's @Param values gives a Spec with work to report (nothing allocated). */
+    @Test
+    void jmhParamsNameValidSpecs() throws Exception {
+        List<Class<? extends BenchBase>> classes = List.of(GemmBench.class, Conv2dBench.class, GroupNormBench.class,
+                AttentionBench.class, SiluBench.class);
+        int checked = 0;
+        for (Class<? extends BenchBase> cls : classes) {
+            List<Field> fields = new ArrayList<>();
+            for (Class<?> c = cls; c != Object.class; c = c.getSuperclass())
+                for (Field f : c.getDeclaredFields()) if (f.isAnnotationPresent(Param.class)) fields.add(f);
+            checked += combos(cls, fields, 0, cls.getDeclaredConstructor().newInstance());
+        }
+        assertTrue(checked >= 7 + 6 + 1 + 2 + 1, "combinations checked: " + checked);
+        assertEquals(new Specs.Gemm(32, 256, 64, 256, true), GemmBench.spec("attn-qkT"));
+        assertEquals(new Specs.Gemm(4, 8, 16, 32, false), GemmBench.spec("4x8x16x32"));
+    }
+
+    private static int combos(Class<? extends BenchBase> cls, List<Field> fields, int i, BenchBase b) throws Exception {
+        if (i == fields.size()) {
+            Spec s = b.spec();
+            assertTrue(s.flops() > 0 || s.bytes() > 0, cls.getSimpleName() + " " + s);
+            return 1;
+        }
+        int n = 0;
+        Field f = fields.get(i);
+        for (String v : f.getAnnotation(Param.class).value()) {
+            if (f.getType() == int.class) f.setInt(b, Integer.parseInt(v));
+            else f.set(b, v);
+            n += combos(cls, fields, i + 1, b);
+        }
+        return n;
+    }
+
+    @Test
+    void scoresConvertToSecondsPerOp() {
+        assertEquals(0.002, BenchMain.secondsPerOp(Mode.AverageTime, TimeUnit.MILLISECONDS, 2.0), 1e-15);
+        assertEquals(0.5, BenchMain.secondsPerOp(Mode.Throughput, TimeUnit.SECONDS, 2.0), 1e-15);
+    }
+
+    @Test
+    void compareRunnerPrintsOneCaseLine() {
+        PrintStream old = System.out;
+        var buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            CompareRunner.run(new String[]{"gemm-256", "--reps", "2", "--min-warmup", "1", "--warmup-ms", "0"});
+        } finally {
+            System.setOut(old);
+        }
+        String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
+        assertTrue(lines[0].startsWith("# side=distillery jdk="), lines[0]);
+        String line = lines[lines.length - 1];
+        assertTrue(line.startsWith("case=gemm-256 side=distillery "), line);
+        assertTrue(line.contains(" flops=33554432 "), line);
+        String ms = line.substring(line.indexOf(" ms=") + 4).trim();
+        String[] reps = ms.split(",");
+        assertEquals(2, reps.length, line);
+        for (String r : reps) assertTrue(Double.parseDouble(r) > 0, line);
+    }
+
+    @Test
+    void compareRunnerRejectsBadArguments() {
+        assertThrows(IllegalArgumentException.class, () -> CompareRunner.parse(new String[]{"no-such-case"}));
+        assertThrows(IllegalArgumentException.class, () -> CompareRunner.parse(new String[]{"gemm-256", "--reps", "0"}));
+        assertThrows(IllegalArgumentException.class, () -> CompareRunner.parse(new String[]{"gemm-256", "--bogus", "1"}));
+        assertEquals(7, CompareRunner.parse(new String[]{"gemm-256", "--reps", "7"}).reps());
+    }
+}
