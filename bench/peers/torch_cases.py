@@ -119,6 +119,48 @@ def silu(n):
     return make
 
 
+def resblock_attn_step(n, channels, size, temb, heads, groups):
+    """Mirrors TrainStepSpecs.ResBlockAttnStep: diffusers-style ResnetBlock2D + spatial attention, MSE, AdamW."""
+    import torch.nn as nn
+
+    class ResAttn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c = channels
+            self.norm1, self.norm2 = nn.GroupNorm(groups, c, eps=1e-6), nn.GroupNorm(groups, c, eps=1e-6)
+            self.conv1, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.Conv2d(c, c, 3, padding=1)
+            self.time_emb_proj = nn.Linear(temb, c)
+            self.group_norm = nn.GroupNorm(groups, c, eps=1e-6)
+            self.to_q, self.to_k, self.to_v, self.to_out = nn.Linear(c, c), nn.Linear(c, c), nn.Linear(c, c), nn.Linear(c, c)
+
+        def forward(self, x, t):
+            h = self.conv1(F.silu(self.norm1(x))) + self.time_emb_proj(F.silu(t))[:, :, None, None]
+            x = x + self.conv2(F.silu(self.norm2(h)))
+            b, c, hh, ww = x.shape
+            s = self.group_norm(x).reshape(b, c, hh * ww).transpose(1, 2)
+            d = c // heads
+            q, k, v = [p(s).reshape(b, hh * ww, heads, d).transpose(1, 2) for p in (self.to_q, self.to_k, self.to_v)]
+            a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d), dim=-1) @ v
+            a = self.to_out(a.transpose(1, 2).reshape(b, hh * ww, c))
+            return x + a.transpose(1, 2).reshape(b, c, hh, ww)
+
+    def make(gen):
+        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
+        model = ResAttn()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+        x, t, target = _randn(gen, n, channels, size, size), _randn(gen, n, temb), _randn(gen, n, channels, size, size)
+
+        def step():
+            with torch.enable_grad():
+                opt.zero_grad(set_to_none=True)
+                loss = F.mse_loss(model(x, t), target)
+                loss.backward()
+                opt.step()
+            return loss.detach()
+        return step
+    return make
+
+
 # ---------------------------------------------------------------------------------------------- the registry
 # Same names, same order as CompareCases.java. Later cases (resblock-attn-step, unet-step, ...) go here too.
 
@@ -133,6 +175,7 @@ CASES = {
     "groupnorm": groupnorm(32, 64, 32, 32, 32),
     "attention-fwdbwd": attention(8, 4, 256, 64, backward=True),
     "silu-16m": silu(1 << 24),
+    "resblock-attn-step": resblock_attn_step(16, 64, 16, 256, 4, 32),
 }
 
 

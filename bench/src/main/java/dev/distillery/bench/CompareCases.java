@@ -33,7 +33,9 @@ public final class CompareCases {
         add("attention-fwdbwd", "softmax(q k^T/8) v and its hand-written backward, q,k,v [8,4,256,64]",
                 new Specs.Attention(8, 4, 256, 64, true));
         add("silu-16m", "silu over 16M (2^24) floats", new Specs.Silu(1 << 24));
-        // Later cases (resblock-attn-step, unet-step, ...) go here, and under the same name in torch_cases.py.
+        add("resblock-attn-step", "ResnetBlock2D(64->64, temb 256) + AttentionBlock(4 heads x 16) at [16,64,16,16]: forward, MSE, backward, AdamW",
+                new TrainStepSpecs.ResBlockAttnStep(16, 64, 16, 256, 4, 32));
+        // Later cases (unet-step, ...) go here, and under the same name in torch_cases.py.
     }
 
     private static void add(String name, String description, Spec spec) {

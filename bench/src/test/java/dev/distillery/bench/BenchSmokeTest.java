@@ -61,6 +61,10 @@ class BenchSmokeTest {
     void groupNormSiluAttentionRunOnce() {
         assertArrayEquals(new int[]{2, 4, 3, 3}, runOnce(new Specs.GroupNorm(2, 4, 3, 3, 2)).getFirst().shape());
         assertArrayEquals(new int[]{100}, runOnce(new Specs.Silu(100)).getFirst().shape());
+        // A training step returns its loss; two steps on the same batch must lower it (AdamW is really updating).
+        Workload step = new TrainStepSpecs.ResBlockAttnStep(2, 8, 4, 16, 2, 4).prepare();
+        double first = ((Tensor) step.run()).item(), second = ((Tensor) step.run()).item();
+        org.junit.jupiter.api.Assertions.assertTrue(second < first, "loss " + first + " -> " + second);
         assertArrayEquals(new int[]{1, 2, 5, 3}, runOnce(new Specs.Attention(1, 2, 5, 3, false)).getFirst().shape());
         List<Tensor> fb = runOnce(new Specs.Attention(1, 2, 5, 3, true));
         assertEquals(4, fb.size()); // out, dq, dk, dv

@@ -1,0 +1,35 @@
+package dev.distillery.models.unet;
+
+import dev.distillery.autograd.Variable;
+import dev.distillery.autograd.nn.Attention;
+import dev.distillery.autograd.nn.GroupNorm;
+import dev.distillery.autograd.nn.Module;
+import dev.distillery.tensor.Rng;
+
+/**
+ * Spatial self-attention over [N, C, H, W] as diffusers' {@code Attention} with {@code norm_num_groups} and
+ * {@code residual_connection=True} (the UNet2DModel attention blocks):
+ * {@code y = (x + to_out(attn(group_norm(x) as [N, HW, C]))) / rescale_output_factor}.
+ * Parameter names: {@code group_norm, to_q, to_k, to_v, to_out.0}.
+ */
+public final class AttentionBlock extends Module {
+    public final GroupNorm groupNorm;
+    public final Attention attention;
+    private final double rescaleOutputFactor;
+
+    public AttentionBlock(int channels, int heads, int headDim, int groups, double eps, double rescaleOutputFactor, Rng rng) {
+        groupNorm = child("group_norm", new GroupNorm(groups, channels, eps, true));
+        attention = new Attention(channels, channels, heads, headDim, true, rng);
+        // diffusers keeps group_norm and the projections at one level, so the projections are registered here.
+        attention.children().forEach(this::child);
+        this.rescaleOutputFactor = rescaleOutputFactor;
+    }
+
+    public Variable forward(Variable x) {
+        int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        Variable s = groupNorm.forward(x).reshape(n, c, h * w).transpose(1, 2);
+        Variable a = attention.forward(s, null, false).transpose(1, 2).reshape(n, c, h, w);
+        Variable y = x.add(a);
+        return rescaleOutputFactor == 1 ? y : y.div(rescaleOutputFactor);
+    }
+}
