@@ -18,15 +18,18 @@ import java.util.Map;
  * Stricter than most parsers on purpose: duplicate keys in an object, lone surrogates (raw or escaped),
  * invalid UTF-8, trailing commas, leading zeros, comments, and nesting deeper than {@link #MAX_DEPTH} are errors.
  * Every error is a {@link ParseException}; nothing else escapes, whatever the input.
+ *
+ * <p>The project's one JSON reader: safetensors headers, index files, and the {@code config.json} files model configs
+ * are loaded from.
  */
-final class Json {
+public final class Json {
     private Json() {}
 
     /** Deeper nesting is rejected, so hostile input cannot exhaust the stack. A safetensors header needs 3. */
-    static final int MAX_DEPTH = 64;
+    public static final int MAX_DEPTH = 64;
 
     /** JSON {@code null}. */
-    static final Object NULL = new Object() {
+    public static final Object NULL = new Object() {
         @Override
         public String toString() {
             return "null";
@@ -34,20 +37,25 @@ final class Json {
     };
 
     /** A number as written; {@link #asNonNegativeLong} interprets it. */
-    record Num(String text) {
-        boolean isNegative() {
+    public record Num(String text) {
+        public boolean isNegative() {
             return text.startsWith("-");
         }
 
-        boolean isInteger() {
+        public boolean isInteger() {
             return text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0;
         }
 
         /** The value if it is an integer literal in [0, Long.MAX_VALUE], else -1. */
-        long asNonNegativeLong() {
+        public long asNonNegativeLong() {
             if (!isInteger() || isNegative()) return -1;
             if (text.length() > 18) return -1; // 18 digits always fit; longer literals are larger than any file
             return Long.parseLong(text); // grammar already checked: digits only, no leading zero
+        }
+
+        /** The value as a double (any JSON number). */
+        public double asDouble() {
+            return Double.parseDouble(text);
         }
 
         @Override
@@ -56,7 +64,7 @@ final class Json {
         }
     }
 
-    static final class ParseException extends Exception {
+    public static final class ParseException extends Exception {
         private static final long serialVersionUID = 1L;
 
         ParseException(String message) {
@@ -65,7 +73,7 @@ final class Json {
     }
 
     /** Decodes strict UTF-8 (malformed or surrogate-encoding bytes are errors) and parses one JSON value. */
-    static Object parse(byte[] utf8) throws ParseException {
+    public static Object parse(byte[] utf8) throws ParseException {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -79,7 +87,7 @@ final class Json {
     }
 
     /** Parses one JSON value; only whitespace may follow it. */
-    static Object parse(String text) throws ParseException {
+    public static Object parse(String text) throws ParseException {
         Parser p = new Parser(text);
         p.skipWhitespace();
         Object v = p.value(0);
@@ -89,7 +97,7 @@ final class Json {
     }
 
     /** A short description of a value's JSON type, for error messages. */
-    static String typeName(Object v) {
+    public static String typeName(Object v) {
         if (v instanceof Map) return "an object";
         if (v instanceof List) return "an array";
         if (v instanceof String) return "a string";
@@ -99,7 +107,7 @@ final class Json {
     }
 
     /** Appends {@code s} as a JSON string literal; non-ASCII is written raw (the caller encodes UTF-8). */
-    static void writeString(StringBuilder sb, String s) {
+    public static void writeString(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -380,7 +388,7 @@ final class Json {
     }
 
     /** {@code s} quoted for an error message: escaped like JSON and cut to 100 characters. */
-    static String quote(String s) {
+    public static String quote(String s) {
         StringBuilder sb = new StringBuilder("'");
         int n = Math.min(s.length(), 100);
         for (int i = 0; i < n; i++) {
