@@ -1,0 +1,54 @@
+package dev.distillery.bench;
+
+import dev.distillery.tensor.backend.cpu.Parallel;
+
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.Locale;
+
+/**
+ * Allocation and heap figures of a training-step case: bytes allocated per step (all threads, from
+ * {@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}), peak heap in use, and the share of the step
+ * time spent in garbage collection.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.distillery.bench.MemoryReport \
+ *     [CASE (default resblock-attn-step)] [--steps N (default 20)] [--threads T]
+ * </pre>
+ */
+public final class MemoryReport {
+    private MemoryReport() {}
+
+    public static void main(String[] args) {
+        String caseName = "resblock-attn-step";
+        int steps = 20;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--steps" -> steps = Integer.parseInt(args[++i]);
+                case "--threads" -> Parallel.setThreads(Integer.parseInt(args[++i]));
+                default -> caseName = args[i];
+            }
+        }
+        Workload w = CompareCases.get(caseName).spec().prepare();
+        for (int i = 0; i < 3; i++) w.run(); // warm-up: JIT, lazily created optimiser state
+
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+        long gcBefore = gcMillis(), allocBefore = threads.getTotalThreadAllocatedBytes(), t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) w.run();
+        long elapsed = System.nanoTime() - t0, alloc = threads.getTotalThreadAllocatedBytes() - allocBefore, gc = gcMillis() - gcBefore;
+        long peak = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
+        double stepMs = elapsed / 1e6 / steps;
+        System.out.printf(Locale.ROOT, "case=%s steps=%d threads=%d step_ms=%.2f alloc_mb_per_step=%.1f peak_heap_mb=%.1f gc_ms_per_step=%.2f gc_share=%.3f%n",
+                caseName, steps, Parallel.threads(), stepMs, alloc / 1e6 / steps, peak / 1e6, (double) gc / steps, gc / (elapsed / 1e6));
+    }
+
+    private static long gcMillis() {
+        long t = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) t += Math.max(0, b.getCollectionTime());
+        return t;
+    }
+}
