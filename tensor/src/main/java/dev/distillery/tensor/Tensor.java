@@ -238,6 +238,7 @@ public final class Tensor {
 
     /** A row-major copy of the elements as floats. */
     public float[] toFloatArray() {
+        if (numel() == 0) return new float[0];
         Tensor t = to(DType.F32).toHost().contiguous();
         float[] d = ((Storage.FloatStorage) t.storage).data();
         return t.offset == 0 && d.length == t.numel() ? d.clone() : Arrays.copyOfRange(d, t.offset, t.offset + t.numel());
@@ -245,6 +246,7 @@ public final class Tensor {
 
     /** A row-major copy of the elements as doubles. */
     public double[] toDoubleArray() {
+        if (numel() == 0) return new double[0];
         Tensor t = to(DType.F64).toHost().contiguous();
         double[] d = ((Storage.DoubleStorage) t.storage).data();
         return Arrays.copyOfRange(d, t.offset, t.offset + t.numel());
@@ -252,6 +254,7 @@ public final class Tensor {
 
     /** A row-major copy of the elements as longs. */
     public long[] toLongArray() {
+        if (numel() == 0) return new long[0];
         Tensor t = to(DType.I64).toHost().contiguous();
         long[] d = ((Storage.LongStorage) t.storage).data();
         return Arrays.copyOfRange(d, t.offset, t.offset + t.numel());

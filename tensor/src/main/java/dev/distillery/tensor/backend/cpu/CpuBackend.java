@@ -22,7 +22,9 @@ import java.util.List;
 
 /**
  * The fast CPU backend: Vector API kernels on heap arrays, parallel over the {@link Parallel} pool.
- * Ops without a fast kernel yet fall back to {@link ReferenceBackend}.
+ * Ops without a fast kernel yet (matmul, conv2d and its gradients) fall back to {@link ReferenceBackend}; the
+ * kernels live in {@link Copy}, {@link Elementwise}, {@link Reductions}, {@link Norms}, {@link Pooling} and
+ * {@link Indexing}.
  */
 public final class CpuBackend implements Backend {
     private static final System.Logger LOG = System.getLogger(CpuBackend.class.getName());
@@ -51,27 +53,31 @@ public final class CpuBackend implements Backend {
         return Tensor.of(Storage.allocate(dtype, Shapes.numel(shape)), shape);
     }
 
-    @Override public void copyInto(Tensor src, Tensor dst) { REF.copyInto(src, dst); }
-    @Override public Tensor unary(UnaryOp op, Tensor x, double p0, double p1) { return REF.unary(op, x, p0, p1); }
-    @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b) { return REF.binary(op, a, b); }
-    @Override public Tensor compare(CompareOp op, Tensor a, Tensor b) { return REF.compare(op, a, b); }
-    @Override public Tensor where(Tensor cond, Tensor a, Tensor b) { return REF.where(cond, a, b); }
-    @Override public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) { return REF.reduce(op, x, dims, keepDim, correction); }
+    @Override public void copyInto(Tensor src, Tensor dst) { Copy.copyInto(src, dst); }
+    @Override public Tensor unary(UnaryOp op, Tensor x, double p0, double p1) { return Elementwise.unary(op, x, p0, p1); }
+    @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b) { return Elementwise.binary(op, a, b); }
+    @Override public Tensor compare(CompareOp op, Tensor a, Tensor b) { return Elementwise.compare(op, a, b); }
+    @Override public Tensor where(Tensor cond, Tensor a, Tensor b) { return Elementwise.where(cond, a, b); }
+    @Override public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) { return Reductions.reduce(op, x, dims, keepDim, correction); }
     @Override public Tensor matmul(Tensor a, Tensor b) { return REF.matmul(a, b); }
     @Override public Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams p) { return REF.conv2d(x, w, bias, p); }
     @Override public Tensor conv2dBackwardInput(Tensor gy, Tensor w, int[] inputShape, Conv2dParams p) { return REF.conv2dBackwardInput(gy, w, inputShape, p); }
     @Override public Tensor conv2dBackwardWeight(Tensor gy, Tensor x, int[] weightShape, Conv2dParams p) { return REF.conv2dBackwardWeight(gy, x, weightShape, p); }
-    @Override public Tensor avgPool2d(Tensor x, Pool2dParams p) { return REF.avgPool2d(x, p); }
-    @Override public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) { return REF.maxPool2d(x, p); }
-    @Override public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) { return REF.upsample2d(x, outH, outW, bilinear, alignCorners); }
-    @Override public Tensor softmax(Tensor x, int dim, boolean log) { return REF.softmax(x, dim, log); }
-    @Override public NormResult layerNorm(Tensor x, Tensor w, Tensor b, int normSize, double eps) { return REF.layerNorm(x, w, b, normSize, eps); }
-    @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) { return REF.groupNorm(x, groups, w, b, eps); }
-    @Override public Tensor concat(List<Tensor> parts, int dim) { return REF.concat(parts, dim); }
-    @Override public Tensor indexSelect(Tensor x, int dim, Tensor index) { return REF.indexSelect(x, dim, index); }
-    @Override public Tensor gather(Tensor x, int dim, Tensor index) { return REF.gather(x, dim, index); }
-    @Override public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) { return REF.pad(x, pads, mode, value); }
-    @Override public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) { REF.fillRandom(dst, kind, a, b, seed, offset); }
+    @Override public Tensor avgPool2d(Tensor x, Pool2dParams p) { return Pooling.avgPool2d(x, p); }
+    @Override public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) { return Pooling.maxPool2d(x, p); }
+    @Override public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) { return Pooling.upsample2d(x, outH, outW, bilinear, alignCorners); }
+    @Override public Tensor softmax(Tensor x, int dim, boolean log) { return Norms.softmax(x, dim, log); }
+    @Override public NormResult layerNorm(Tensor x, Tensor w, Tensor b, int normSize, double eps) { return Norms.layerNorm(x, w, b, normSize, eps); }
+    @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) { return Norms.groupNorm(x, groups, w, b, eps); }
+    @Override public Tensor concat(List<Tensor> parts, int dim) { return Indexing.concat(parts, dim); }
+    @Override public Tensor indexSelect(Tensor x, int dim, Tensor index) { return Indexing.indexSelect(x, dim, index); }
+    @Override public Tensor gather(Tensor x, int dim, Tensor index) { return Indexing.gather(x, dim, index); }
+    @Override public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) { return Indexing.pad(x, pads, mode, value); }
+
+    @Override
+    public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {
+        if (!Elementwise.fillRandom(dst, kind, a, b, seed, offset)) REF.fillRandom(dst, kind, a, b, seed, offset);
+    }
 
     @Override
     public String toString() {

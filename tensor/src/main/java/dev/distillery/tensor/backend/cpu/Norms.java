@@ -1,0 +1,336 @@
+package dev.distillery.tensor.backend.cpu;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.NormResult;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Softmax / log-softmax, layer norm and group norm.
+ *
+ * <p>A non-contiguous input is first copied into the output buffer and normalised in place. F32 statistics are
+ * vector sums finished in double (mean, then squared deviations from the float mean, corrected exactly for the
+ * mean's rounding), so mean and rstd match the reference's double computation to float precision. F64 follows the
+ * reference's formulas in the same order and is bit-identical to it.
+ */
+final class Norms {
+    private Norms() {}
+
+    private static final VectorSpecies<Float> F = VectorInfo.F;
+    private static final int L = F.length();
+    private static final int GRAIN = 1 << 14;
+
+    /** x itself when contiguous, else x copied into {@code out} (which the caller then overwrites in place). */
+    private static Tensor source(Tensor x, Tensor out) {
+        if (x.isContiguous()) return x;
+        Copy.copyInto(x, out);
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax
+
+    static Tensor softmax(Tensor x, int dim, boolean log) {
+        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
+        int n = x.numel();
+        if (n == 0) return out;
+        Tensor src = source(x, out);
+        int[] shape = x.shape();
+        int len = shape[dim], inner = 1;
+        for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
+        int outer = n / (len * inner), so = src.offset(), in = inner;
+        if (x.dtype() == DType.F32) {
+            float[] xs = StridedIter.f32(src), ys = StridedIter.f32(out);
+            // The log / exp variants are separate row-range methods, so each C2 compilation holds one exp.
+            if (inner == 1) {
+                Parallel.forRange(outer, Math.max(1, GRAIN / len), log
+                        ? (a, b) -> logSoftmaxRows(xs, so, ys, len, a, b)
+                        : (a, b) -> softmaxRows(xs, so, ys, len, a, b));
+            } else {
+                int blocks = (inner + L - 1) / L;
+                Parallel.forRange(outer * blocks, Math.max(1, GRAIN / (len * L)), log
+                        ? (a, b) -> logSoftmaxColumns(xs, so, ys, len, in, blocks, a, b)
+                        : (a, b) -> softmaxColumns(xs, so, ys, len, in, blocks, a, b));
+            }
+        } else {
+            double[] xs = StridedIter.f64(src), ys = StridedIter.f64(out);
+            Parallel.forRange(outer * inner, Math.max(1, GRAIN / len), (a, b) -> {
+                for (int line = a; line < b; line++) {
+                    int o = line / in, i = line % in, start = o * len * in + i;
+                    softmaxLineD(xs, so + start, ys, start, len, in, log);
+                }
+            });
+        }
+        return out;
+    }
+
+    private static void logSoftmaxRows(float[] x, int so, float[] y, int n, int r0, int r1) {
+        float[] tmp = new float[L];
+        for (int r = r0; r < r1; r++) {
+            int xo = so + r * n, yo = r * n;
+            float m = Reductions.max(x, xo, n);
+            double ls = Math.log(Reductions.expdev(x, xo, n, m, tmp));
+            FloatVector mv = FloatVector.broadcast(F, m), lv = FloatVector.broadcast(F, (float) ls);
+            int i = 0;
+            for (int ub = F.loopBound(n); i < ub; i += L) FloatVector.fromArray(F, x, xo + i).sub(mv).sub(lv).intoArray(y, yo + i);
+            for (; i < n; i++) y[yo + i] = (float) ((double) x[xo + i] - m - ls);
+        }
+    }
+
+    private static void softmaxRows(float[] x, int so, float[] y, int n, int r0, int r1) {
+        float[] tmp = new float[L];
+        for (int r = r0; r < r1; r++) {
+            int xo = so + r * n, yo = r * n;
+            float m = Reductions.max(x, xo, n);
+            FloatVector mv = FloatVector.broadcast(F, m), acc = FloatVector.zero(F);
+            int i = 0, ub = F.loopBound(n);
+            for (; i < ub; i += L) {
+                FloatVector e = VMath.exp(FloatVector.fromArray(F, x, xo + i).sub(mv));
+                e.intoArray(y, yo + i);
+                acc = acc.add(e);
+            }
+            double s = VMath.sumLanes(acc, tmp);
+            for (int j = i; j < n; j++) {
+                float e = (float) Math.exp((double) x[xo + j] - m);
+                y[yo + j] = e;
+                s += e;
+            }
+            float inv = (float) (1 / s);
+            for (i = 0; i < ub; i += L) FloatVector.fromArray(F, y, yo + i).mul(inv).intoArray(y, yo + i);
+            for (; i < n; i++) y[yo + i] *= inv;
+        }
+    }
+
+    /** Column max for {@code mask} adjacent columns of a strided softmax: element r of column c at base + r*stride + c. */
+    private static FloatVector columnMax(float[] x, int xo, int len, int stride, VectorMask<Float> mask) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int r = 0; r < len; r++) m = m.max(FloatVector.fromArray(F, x, xo + r * stride, mask));
+        return m;
+    }
+
+    /** Log-softmax along a strided dim; task t covers up to L adjacent columns of one outer index. */
+    private static void logSoftmaxColumns(float[] x, int so, float[] y, int len, int stride, int blocks, int t0, int t1) {
+        for (int t = t0; t < t1; t++) {
+            int o = t / blocks, c = (t % blocks) * L, yo = o * len * stride + c, xo = so + yo;
+            VectorMask<Float> mask = F.indexInRange(c, stride);
+            FloatVector m = columnMax(x, xo, len, stride, mask);
+            FloatVector s = FloatVector.zero(F);
+            for (int r = 0; r < len; r++) s = s.add(VMath.exp(FloatVector.fromArray(F, x, xo + r * stride, mask).sub(m)));
+            float[] ls = s.toArray();
+            for (int k = 0; k < ls.length; k++) ls[k] = (float) Math.log(ls[k]);
+            FloatVector lv = FloatVector.fromArray(F, ls, 0);
+            for (int r = 0; r < len; r++)
+                FloatVector.fromArray(F, x, xo + r * stride, mask).sub(m).sub(lv).intoArray(y, yo + r * stride, mask);
+        }
+    }
+
+    private static void softmaxColumns(float[] x, int so, float[] y, int len, int stride, int blocks, int t0, int t1) {
+        for (int t = t0; t < t1; t++) {
+            int o = t / blocks, c = (t % blocks) * L, yo = o * len * stride + c, xo = so + yo;
+            VectorMask<Float> mask = F.indexInRange(c, stride);
+            FloatVector m = columnMax(x, xo, len, stride, mask);
+            FloatVector s = FloatVector.zero(F);
+            for (int r = 0; r < len; r++) {
+                FloatVector e = VMath.exp(FloatVector.fromArray(F, x, xo + r * stride, mask).sub(m));
+                e.intoArray(y, yo + r * stride, mask);
+                s = s.add(e);
+            }
+            FloatVector inv = VMath.ONE.div(s);
+            for (int r = 0; r < len; r++)
+                FloatVector.fromArray(F, y, yo + r * stride, mask).mul(inv).intoArray(y, yo + r * stride, mask);
+        }
+    }
+
+    /** The reference's formula for one line. */
+    private static void softmaxLineD(double[] x, int xo, double[] y, int yo, int len, int stride, boolean log) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) m = Math.max(m, x[xo + i * stride]);
+        double s = 0;
+        for (int i = 0; i < len; i++) s += Math.exp(x[xo + i * stride] - m);
+        double ls = Math.log(s);
+        for (int i = 0; i < len; i++) {
+            double v = x[xo + i * stride] - m;
+            y[yo + i * stride] = log ? v - ls : Math.exp(v) / s;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ statistics
+
+    /**
+     * Mean and biased variance of a contiguous float run, in double, into {@code st[0..1]}. A first pass gives an
+     * approximate mean c; the second sums d = x - c and d^2 (small numbers, so float lanes lose little even when
+     * |mean| >> std): mean = c + sum d / n, var = sum d^2 / n - (sum d / n)^2.
+     */
+    private static void stats(float[] x, int off, int n, double[] st, float[] tmp) {
+        float c = (float) (Reductions.sum(x, off, n, tmp) / n);
+        Reductions.devSums(x, off, n, c, st, tmp);
+        double dm = st[0] / n;
+        st[0] = c + dm;
+        st[1] = Math.max(0, st[1] / n - dm * dm);
+    }
+
+    // ------------------------------------------------------------------------------------------------ layer norm
+
+    static NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
+        int n = x.numel();
+        int rows = n / Math.max(1, normSize);
+        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
+        Tensor mean = Elementwise.alloc(x.dtype(), new int[]{rows}), rstd = Elementwise.alloc(x.dtype(), new int[]{rows});
+        if (n == 0) return new NormResult(out, mean, rstd);
+        Tensor src = source(x, out);
+        Tensor w = weight == null ? null : Copy.contiguous(weight), b = bias == null ? null : Copy.contiguous(bias);
+        int so = src.offset(), wo = w == null ? 0 : w.offset(), bo = b == null ? 0 : b.offset();
+        int grain = Math.max(1, GRAIN / normSize);
+        if (x.dtype() == DType.F32) {
+            float[] xs = StridedIter.f32(src), ys = StridedIter.f32(out), ms = StridedIter.f32(mean), rs = StridedIter.f32(rstd);
+            float[] ws = w == null ? null : StridedIter.f32(w), bs = b == null ? null : StridedIter.f32(b);
+            Parallel.forRange(rows, grain, (a, c) -> {
+                double[] st = new double[2];
+                float[] tmp = new float[L];
+                for (int r = a; r < c; r++) {
+                    int xo = so + r * normSize;
+                    stats(xs, xo, normSize, st, tmp);
+                    double rsd = 1 / Math.sqrt(st[1] + eps);
+                    float mf = (float) st[0];
+                    ms[r] = mf;
+                    rs[r] = (float) rsd;
+                    normalizeRow(xs, xo, ys, r * normSize, normSize, mf, (float) (st[0] - mf), (float) rsd, ws, wo, bs, bo);
+                }
+            });
+        } else {
+            double[] xs = StridedIter.f64(src), ys = StridedIter.f64(out), ms = StridedIter.f64(mean), rs = StridedIter.f64(rstd);
+            double[] ws = w == null ? null : StridedIter.f64(w), bs = b == null ? null : StridedIter.f64(b);
+            Parallel.forRange(rows, grain, (a, c) -> {
+                for (int r = a; r < c; r++) {
+                    int xo = so + r * normSize, yo = r * normSize;
+                    double m = 0, v = 0;
+                    for (int i = 0; i < normSize; i++) m += xs[xo + i];
+                    m /= normSize;
+                    for (int i = 0; i < normSize; i++) v += (xs[xo + i] - m) * (xs[xo + i] - m);
+                    double rsd = 1 / Math.sqrt(v / normSize + eps);
+                    for (int i = 0; i < normSize; i++) {
+                        double y = (xs[xo + i] - m) * rsd;
+                        if (ws != null) y *= ws[wo + i];
+                        if (bs != null) y += bs[bo + i];
+                        ys[yo + i] = y;
+                    }
+                    ms[r] = m;
+                    rs[r] = rsd;
+                }
+            });
+        }
+        return new NormResult(out, mean, rstd);
+    }
+
+    /**
+     * y = (x - m) * rs * w + b over a run (w, b optional, indexed from wo/bo), with the mean as m + mlo (its float
+     * rounding and the remainder): x - m is exact when x is near the mean, so inputs with a large mean keep their
+     * precision.
+     */
+    private static void normalizeRow(float[] x, int xo, float[] y, int yo, int n, float m, float mlo, float rs, float[] w, int wo, float[] b, int bo) {
+        int i = 0, ub = F.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(F, m), rv = FloatVector.broadcast(F, rs);
+        if (mlo != 0) { // fold the remainder into a second subtraction only when it matters
+            for (; i < ub; i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, xo + i).sub(mv).sub(mlo).mul(rv);
+                if (w != null) d = d.mul(FloatVector.fromArray(F, w, wo + i));
+                if (b != null) d = d.add(FloatVector.fromArray(F, b, bo + i));
+                d.intoArray(y, yo + i);
+            }
+        }
+        if (w != null && b != null) {
+            for (; i < ub; i += L)
+                FloatVector.fromArray(F, x, xo + i).sub(mv).mul(rv).fma(FloatVector.fromArray(F, w, wo + i), FloatVector.fromArray(F, b, bo + i)).intoArray(y, yo + i);
+        } else if (w != null) {
+            for (; i < ub; i += L)
+                FloatVector.fromArray(F, x, xo + i).sub(mv).mul(rv).mul(FloatVector.fromArray(F, w, wo + i)).intoArray(y, yo + i);
+        } else if (b != null) {
+            for (; i < ub; i += L)
+                FloatVector.fromArray(F, x, xo + i).sub(mv).mul(rv).add(FloatVector.fromArray(F, b, bo + i)).intoArray(y, yo + i);
+        } else {
+            for (; i < ub; i += L) FloatVector.fromArray(F, x, xo + i).sub(mv).mul(rv).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float v = (x[xo + i] - m - mlo) * rs;
+            if (w != null) v *= w[wo + i];
+            if (b != null) v += b[bo + i];
+            y[yo + i] = v;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ group norm
+
+    static NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        int nb = x.size(0), c = x.size(1), n = x.numel();
+        int spatial = n / Math.max(1, nb * c), cpg = c / groups, len = cpg * spatial;
+        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
+        Tensor mean = Elementwise.alloc(x.dtype(), new int[]{nb, groups}), rstd = Elementwise.alloc(x.dtype(), new int[]{nb, groups});
+        if (n == 0) {
+            // Empty groups: the reference's mean 0/0 and rstd 1/sqrt(NaN) are NaN.
+            for (int i = 0; i < nb * groups; i++) {
+                mean.storage().setDouble(i, Double.NaN);
+                rstd.storage().setDouble(i, Double.NaN);
+            }
+            return new NormResult(out, mean, rstd);
+        }
+        Tensor src = source(x, out);
+        Tensor w = weight == null ? null : Copy.contiguous(weight), b = bias == null ? null : Copy.contiguous(bias);
+        int so = src.offset(), wo = w == null ? 0 : w.offset(), bo = b == null ? 0 : b.offset();
+        int grain = Math.max(1, GRAIN / len);
+        if (x.dtype() == DType.F32) {
+            float[] xs = StridedIter.f32(src), ys = StridedIter.f32(out), ms = StridedIter.f32(mean), rs = StridedIter.f32(rstd);
+            float[] ws = w == null ? null : StridedIter.f32(w), bs = b == null ? null : StridedIter.f32(b);
+            Parallel.forRange(nb * groups, grain, (a, e) -> {
+                double[] st = new double[2];
+                float[] tmp = new float[L];
+                for (int t = a; t < e; t++) {
+                    int g = t % groups, base = (t / groups * c + g * cpg) * spatial;
+                    stats(xs, so + base, len, st, tmp);
+                    double rsd = 1 / Math.sqrt(st[1] + eps);
+                    ms[t] = (float) st[0];
+                    rs[t] = (float) rsd;
+                    float mf = (float) st[0];
+                    double mlo = st[0] - mf; // y = (x - mf) * scale + (b - mlo * scale)
+                    for (int k = 0; k < cpg; k++) {
+                        int ch = g * cpg + k;
+                        float scale = (float) (ws == null ? rsd : rsd * ws[wo + ch]);
+                        float shift = (float) ((bs == null ? 0 : bs[bo + ch]) - mlo * scale);
+                        affine(xs, so + base + k * spatial, ys, base + k * spatial, spatial, mf, scale, shift);
+                    }
+                }
+            });
+        } else {
+            double[] xs = StridedIter.f64(src), ys = StridedIter.f64(out), ms = StridedIter.f64(mean), rs = StridedIter.f64(rstd);
+            double[] ws = w == null ? null : StridedIter.f64(w), bs = b == null ? null : StridedIter.f64(b);
+            Parallel.forRange(nb * groups, grain, (a, e) -> {
+                for (int t = a; t < e; t++) {
+                    int g = t % groups, base = (t / groups * c + g * cpg) * spatial, xo = so + base;
+                    double m = 0, v = 0;
+                    for (int i = 0; i < len; i++) m += xs[xo + i];
+                    m /= len;
+                    for (int i = 0; i < len; i++) v += (xs[xo + i] - m) * (xs[xo + i] - m);
+                    double rsd = 1 / Math.sqrt(v / len + eps);
+                    for (int i = 0; i < len; i++) {
+                        int ch = g * cpg + i / spatial;
+                        double y = (xs[xo + i] - m) * rsd;
+                        if (ws != null) y *= ws[wo + ch];
+                        if (bs != null) y += bs[bo + ch];
+                        ys[base + i] = y;
+                    }
+                    ms[t] = m;
+                    rs[t] = rsd;
+                }
+            });
+        }
+        return new NormResult(out, mean, rstd);
+    }
+
+    /** y = (x - m) * scale + shift over a run. */
+    private static void affine(float[] x, int xo, float[] y, int yo, int n, float m, float scale, float shift) {
+        int i = 0, ub = F.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(F, m), sv = FloatVector.broadcast(F, scale), hv = FloatVector.broadcast(F, shift);
+        for (; i < ub; i += L) FloatVector.fromArray(F, x, xo + i).sub(mv).fma(sv, hv).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i] - m, scale, shift);
+    }
+}
