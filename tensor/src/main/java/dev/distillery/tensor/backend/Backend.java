@@ -101,16 +101,12 @@ public interface Backend {
     void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset);
 
     /** {@code gradOut * d op(x) / dx} elementwise: the backward pass of {@link #unary}. */
-    default Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
-        return ReferenceBackend.INSTANCE.unaryBackward(op, x, gradOut, p0, p1);
-    }
+    Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1);
 
     /**
      * A zero tensor of {@code outShape} to which each {@code src} element is added at its own coordinates, except
      * along {@code dim} where the coordinate is taken from {@code index} ({@code torch.Tensor.scatter_add}); index is
      * I64 with src's shape, in range. The backward pass of gather, index_select, max pooling and padding.
      */
-    default Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
-        return ReferenceBackend.INSTANCE.scatterAdd(index, src, dim, outShape);
-    }
+    Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape);
 }

@@ -73,6 +73,8 @@ public final class CpuBackend implements Backend {
     @Override public Tensor indexSelect(Tensor x, int dim, Tensor index) { return Indexing.indexSelect(x, dim, index); }
     @Override public Tensor gather(Tensor x, int dim, Tensor index) { return Indexing.gather(x, dim, index); }
     @Override public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) { return Indexing.pad(x, pads, mode, value); }
+    @Override public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) { return Gradients.unaryBackward(op, x, gradOut, p0, p1); }
+    @Override public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) { return Gradients.scatterAdd(index, src, dim, outShape); }
 
     @Override
     public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {

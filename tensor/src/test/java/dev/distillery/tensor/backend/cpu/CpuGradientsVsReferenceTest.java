@@ -1,0 +1,74 @@
+package dev.distillery.tensor.backend.cpu;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Rng;
+import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.Backend;
+import dev.distillery.tensor.backend.ReferenceBackend;
+import dev.distillery.tensor.backend.UnaryOp;
+import dev.distillery.tensor.testing.TensorAsserts;
+import org.junit.jupiter.api.Test;
+
+/** The backward kernels (unaryBackward, scatterAdd) against the scalar reference on awkward shapes. */
+class CpuGradientsVsReferenceTest {
+    private static final Backend CPU = CpuBackend.create(), REF = ReferenceBackend.INSTANCE;
+
+    private static Tensor input(UnaryOp op, DType dt, long seed, int... shape) {
+        Tensor x = TensorAsserts.randnStrided(seed, dt, shape).mul(2);
+        return switch (op) {
+            case LOG, SQRT, RSQRT, RECIPROCAL, POW_SCALAR -> x.abs().add(0.1);
+            default -> x;
+        };
+    }
+
+    @Test
+    void unaryBackwardMatchesTheReference() {
+        int[][] shapes = {{1}, {17}, {3, 31}, {5, 64, 7}};
+        long seed = 1;
+        for (DType dt : new DType[]{DType.F32, DType.F64})
+            for (UnaryOp op : UnaryOp.values())
+                for (int[] shape : shapes) {
+                    Tensor x = input(op, dt, seed++, shape), g = TensorAsserts.randnStrided(seed++, dt, shape);
+                    double p0 = op == UnaryOp.CLAMP ? -0.5 : op == UnaryOp.POW_SCALAR ? 1.5 : 0.3, p1 = 0.7;
+                    Tensor expected = REF.unaryBackward(op, x, g, p0, p1), actual = CPU.unaryBackward(op, x, g, p0, p1);
+                    double rtol = dt == DType.F64 ? 1e-12 : 2e-5;
+                    TensorAsserts.assertClose(expected, actual, rtol, dt == DType.F64 ? 1e-14 : 1e-6, op + " " + dt + " " + TensorAsserts.str(shape));
+                }
+    }
+
+    @Test
+    void scatterAddMatchesTheReferenceForEveryDim() {
+        Rng rng = new Rng(5);
+        int[] srcShape = {3, 7, 5};
+        for (DType dt : new DType[]{DType.F32, DType.F64})
+            for (int dim = 0; dim < 3; dim++) {
+                int[] outShape = srcShape.clone();
+                outShape[dim] = srcShape[dim] + 2;
+                Tensor src = TensorAsserts.randnStrided(rng.advance(1) + 9, dt, srcShape);
+                // Repeated indices: collisions must accumulate.
+                Tensor idx = Tensor.randint(rng, 0, outShape[dim], srcShape);
+                TensorAsserts.assertClose(REF.scatterAdd(idx, src, dim, outShape), CPU.scatterAdd(idx, src, dim, outShape),
+                        dt == DType.F64 ? 1e-12 : 1e-5, 1e-6, "scatterAdd dim " + dim + " " + dt);
+            }
+        // One outer slice (index_select backward on dim 0): parallel over the inner columns instead.
+        Tensor src = Tensor.randn(rng, DType.F32, 40, 3000);
+        Tensor idx = Tensor.randint(rng, 0, 10, 40).view(40, 1).expand(40, 3000).contiguous();
+        TensorAsserts.assertClose(REF.scatterAdd(idx, src, 0, new int[]{10, 3000}), CPU.scatterAdd(idx, src, 0, new int[]{10, 3000}), 1e-5, 1e-6, "embedding-style");
+    }
+
+    @Test
+    void scatterAddIsThreadCountIndependent() {
+        Tensor src = Tensor.randn(new Rng(1), DType.F32, 2, 500, 64);
+        Tensor idx = Tensor.randint(new Rng(2), 0, 7, 2, 500, 64);
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            Tensor one = CPU.scatterAdd(idx, src, 1, new int[]{2, 7, 64});
+            Parallel.setThreads(3);
+            Tensor three = CPU.scatterAdd(idx, src, 1, new int[]{2, 7, 64});
+            TensorAsserts.assertIdentical(one, three, "1 vs 3 threads");
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+}
