@@ -8,12 +8,16 @@ blocks store parameters as <c>.param.<state-dict key> and their gradients as <c>
 The Java test AutogradGoldenTest replays each case; keep both in step. safetensors is written with numpy.
 """
 import json
+import pathlib
 import struct
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[5] / "tools" / "fixtures"))
+from safetensors_np import write_safetensors  # noqa: E402
 
 torch.manual_seed(4321)
 out = {}
@@ -155,24 +159,6 @@ for opt_name in ["adamw", "sgd"]:
         opt.step()
     out[f"opt_{opt_name}.final.weight"] = lin.weight.detach().clone()
     out[f"opt_{opt_name}.final.bias"] = lin.bias.detach().clone()
-
-
-def write_safetensors(path, tensors, metadata):
-    codes = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        code, np_dtype = codes[t.dtype]
-        data = t.detach().contiguous().numpy().astype(np_dtype).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 path = sys.argv[1] if len(sys.argv) > 1 else "autograd.safetensors"

@@ -22,12 +22,16 @@ safetensors is written by hand (Debian has no python3-safetensors): 8-byte littl
 JSON header, raw little-endian data.
 """
 import json
+import pathlib
 import math
 import struct
 import sys
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[5] / "tools" / "fixtures"))
+from safetensors_np import write_safetensors  # noqa: E402
 
 T = 1000
 out = {}
@@ -261,24 +265,6 @@ out["ddpm.v10"] = ddpm_sample(out["linear.abar"], xT, 10, noises, "v_prediction"
 out["ddim.eta07_10"] = ddim_eta_sample(sd, xT, 10, 0.7, noises)
 
 # ---------------------------------------------------------------------------------------------- write
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        code, np_dtype = DTYPES[t.dtype]
-        data = t.contiguous().numpy().astype(np_dtype).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for blob in blobs:
-            f.write(blob)
 
 
 path = sys.argv[1] if len(sys.argv) > 1 else "schedules.safetensors"

@@ -8,12 +8,16 @@ safetensors is written by hand with numpy (Debian has no python3-safetensors): 8
 JSON header, raw little-endian data.
 """
 import json
+import pathlib
 import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[5] / "tools" / "fixtures"))
+from safetensors_np import write_safetensors  # noqa: E402
 
 torch.manual_seed(1234)
 cases = {}
@@ -110,24 +114,6 @@ add("gather_1", [ix, gidx], torch.gather(ix, 1, gidx))
 sidx = torch.tensor([3, 0, 3, 1])
 add("index_select_0", [ix, sidx], torch.index_select(ix, 0, sidx))
 
-DTYPES = {torch.float32: ("F32", "<f4"), torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8")}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        code, np_dtype = DTYPES[t.dtype]
-        data = t.contiguous().numpy().astype(np_dtype).tobytes()
-        header[name] = {"dtype": code, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for blob in blobs:
-            f.write(blob)
 
 
 out = sys.argv[1] if len(sys.argv) > 1 else "ops_forward.safetensors"
