@@ -7,9 +7,7 @@ Layout per case <c>: inputs <c>.in<i>, upstream gradient <c>.up, output <c>.out,
 blocks store parameters as <c>.param.<state-dict key> and their gradients as <c>.pgrad.<key>.
 The Java test AutogradGoldenTest replays each case; keep both in step. safetensors is written with numpy.
 """
-import json
 import pathlib
-import struct
 import sys
 
 import torch

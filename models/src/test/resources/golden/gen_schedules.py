@@ -21,10 +21,8 @@ Sampler cases (float64, toy models defined identically in the Java test):
 safetensors is written by hand (Debian has no python3-safetensors): 8-byte little-endian header length,
 JSON header, raw little-endian data.
 """
-import json
 import pathlib
 import math
-import struct
 import sys
 
 import numpy as np

@@ -7,9 +7,7 @@ The Java test OpsForwardGoldenTest replays the same op with the same parameters;
 safetensors is written by hand with numpy (Debian has no python3-safetensors): 8-byte little-endian header length,
 JSON header, raw little-endian data.
 """
-import json
 import pathlib
-import struct
 import sys
 
 import numpy as np
