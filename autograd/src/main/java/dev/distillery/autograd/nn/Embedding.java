@@ -1,7 +1,6 @@
 package dev.distillery.autograd.nn;
 
 import dev.distillery.autograd.Variable;
-import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -10,7 +9,7 @@ public final class Embedding extends Module {
     public final Parameter weight;
 
     public Embedding(int num, int dim, Rng rng) {
-        this.weight = parameter("weight", Tensor.randn(rng, DType.F32, num, dim));
+        this.weight = parameter("weight", Init.randn(rng, num, dim));
     }
 
     /** Rows for I64 ids of any shape: ids.shape + [dim]. */

@@ -1,8 +1,6 @@
 package dev.distillery.autograd.nn;
 
 import dev.distillery.autograd.Variable;
-import dev.distillery.tensor.DType;
-import dev.distillery.tensor.Tensor;
 
 /** Group normalisation over [N, C, ...]; affine weight (ones) and bias (zeros) of [C]. */
 public final class GroupNorm extends Module {
@@ -15,8 +13,8 @@ public final class GroupNorm extends Module {
         if (groups < 1 || channels % groups != 0) throw new IllegalArgumentException("GroupNorm: " + channels + " channels not divisible into " + groups + " groups");
         this.groups = groups;
         this.eps = eps;
-        this.weight = affine ? parameter("weight", Tensor.ones(DType.F32, channels)) : null;
-        this.bias = affine ? parameter("bias", Tensor.zeros(DType.F32, channels)) : null;
+        this.weight = affine ? parameter("weight", Init.ones(channels)) : null;
+        this.bias = affine ? parameter("bias", Init.zeros(channels)) : null;
     }
 
     public Variable forward(Variable x) {

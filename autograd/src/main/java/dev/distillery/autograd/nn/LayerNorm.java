@@ -1,8 +1,6 @@
 package dev.distillery.autograd.nn;
 
 import dev.distillery.autograd.Variable;
-import dev.distillery.tensor.DType;
-import dev.distillery.tensor.Tensor;
 
 /** Layer normalisation over the trailing dims; weight (ones) and bias (zeros) of that shape. */
 public final class LayerNorm extends Module {
@@ -18,8 +16,8 @@ public final class LayerNorm extends Module {
     public LayerNorm(int[] normalizedShape, double eps, boolean affine) {
         this.normalizedShape = normalizedShape.clone();
         this.eps = eps;
-        this.weight = affine ? parameter("weight", Tensor.ones(DType.F32, normalizedShape)) : null;
-        this.bias = affine ? parameter("bias", Tensor.zeros(DType.F32, normalizedShape)) : null;
+        this.weight = affine ? parameter("weight", Init.ones(normalizedShape)) : null;
+        this.bias = affine ? parameter("bias", Init.zeros(normalizedShape)) : null;
     }
 
     public Variable forward(Variable x) {
