@@ -1,9 +1,8 @@
 package dev.distillery.models.diffusion;
 
-import dev.distillery.tensor.io.Json;
+import dev.distillery.models.config.ConfigJson;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -39,7 +38,7 @@ import java.util.Objects;
  * @param sigmaMax               {@code sigma_max} (80), EDM only
  * @param sigmaData              {@code sigma_data} (0.5), EDM only
  * @param rho                    {@code rho} (7), EDM only
- * @param extras                 every other key, in file order, as {@link Json} values
+ * @param extras                 every other key, in file order, as {@link dev.distillery.tensor.io.Json} values
  */
 public record SchedulerConfig(
         String className,
@@ -149,113 +148,42 @@ public record SchedulerConfig(
 
     /** Reads a {@code scheduler_config.json}. */
     public static SchedulerConfig load(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        try {
-            return fromJson(Json.parse(bytes));
-        } catch (Json.ParseException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
-        }
+        return ConfigJson.load(file, SchedulerConfig::fromJson);
     }
 
     /** Parses the text of a {@code scheduler_config.json}. */
     public static SchedulerConfig parse(String json) {
-        try {
-            return fromJson(Json.parse(json));
-        } catch (Json.ParseException e) {
-            throw new IllegalArgumentException("scheduler config is not valid JSON: " + e.getMessage(), e);
-        }
+        return ConfigJson.parse(json, "scheduler config", SchedulerConfig::fromJson);
     }
 
     /** Builds a config from a parsed JSON object; absent keys (and JSON null) take the defaults. */
     public static SchedulerConfig fromJson(Object root) {
-        if (!(root instanceof Map<?, ?> map)) throw new IllegalArgumentException("scheduler config must be a JSON object, got " + Json.typeName(root));
+        ConfigJson r = new ConfigJson(root, "scheduler config", ConfigJson.Nulls.DEFAULT);
         SchedulerConfig d = defaults();
-        Map<String, Object> extras = new LinkedHashMap<>();
-        String className = d.className;
-        int numTrain = d.numTrainTimesteps, stepsOffset = d.stepsOffset;
-        double betaStart = d.betaStart, betaEnd = d.betaEnd, clipRange = d.clipSampleRange, ratio = d.dynamicThresholdingRatio,
-                maxValue = d.sampleMaxValue, sigmaMin = d.sigmaMin, sigmaMax = d.sigmaMax, sigmaData = d.sigmaData, rho = d.rho;
-        BetaSchedule betaSchedule = d.betaSchedule;
-        double[] trained = null;
-        PredictionType pred = d.predictionType;
-        TimestepSpacing spacing = d.timestepSpacing;
-        boolean setAlphaToOne = d.setAlphaToOne, clip = d.clipSample, thresholding = d.thresholding, zsnr = d.rescaleBetasZeroSnr;
-        String varianceType = d.varianceType;
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            String k = (String) e.getKey();
-            Object v = e.getValue();
-            if (v == Json.NULL) {
-                if (!isModelled(k)) extras.put(k, v);
-                continue; // null: diffusers' default (None)
-            }
-            switch (k) {
-                case "_class_name" -> className = str(k, v);
-                case "num_train_timesteps" -> numTrain = integer(k, v);
-                case "beta_start" -> betaStart = num(k, v);
-                case "beta_end" -> betaEnd = num(k, v);
-                case "beta_schedule" -> betaSchedule = BetaSchedule.fromConfig(str(k, v));
-                case "trained_betas" -> trained = numArray(k, v);
-                case "prediction_type" -> pred = PredictionType.fromConfig(str(k, v));
-                case "timestep_spacing" -> spacing = TimestepSpacing.fromConfig(str(k, v));
-                case "steps_offset" -> stepsOffset = integer(k, v);
-                case "set_alpha_to_one" -> setAlphaToOne = bool(k, v);
-                case "clip_sample" -> clip = bool(k, v);
-                case "clip_sample_range" -> clipRange = num(k, v);
-                case "thresholding" -> thresholding = bool(k, v);
-                case "dynamic_thresholding_ratio" -> ratio = num(k, v);
-                case "sample_max_value" -> maxValue = num(k, v);
-                case "variance_type" -> varianceType = str(k, v);
-                case "rescale_betas_zero_snr" -> zsnr = bool(k, v);
-                case "sigma_min" -> sigmaMin = num(k, v);
-                case "sigma_max" -> sigmaMax = num(k, v);
-                case "sigma_data" -> sigmaData = num(k, v);
-                case "rho" -> rho = num(k, v);
-                default -> extras.put(k, v);
-            }
-        }
-        return new SchedulerConfig(className, numTrain, betaStart, betaEnd, betaSchedule, trained, pred, spacing, stepsOffset, setAlphaToOne,
-                clip, clipRange, thresholding, ratio, maxValue, varianceType, zsnr, sigmaMin, sigmaMax, sigmaData, rho, extras);
-    }
-
-    private static final List<String> MODELLED = List.of("_class_name", "num_train_timesteps", "beta_start", "beta_end", "beta_schedule",
-            "trained_betas", "prediction_type", "timestep_spacing", "steps_offset", "set_alpha_to_one", "clip_sample", "clip_sample_range",
-            "thresholding", "dynamic_thresholding_ratio", "sample_max_value", "variance_type", "rescale_betas_zero_snr", "sigma_min",
-            "sigma_max", "sigma_data", "rho");
-
-    private static boolean isModelled(String key) {
-        return MODELLED.contains(key);
-    }
-
-    private static String str(String k, Object v) {
-        if (v instanceof String s) return s;
-        throw new IllegalArgumentException("'" + k + "' must be a string, got " + Json.typeName(v));
-    }
-
-    private static boolean bool(String k, Object v) {
-        if (v instanceof Boolean b) return b;
-        throw new IllegalArgumentException("'" + k + "' must be a boolean, got " + Json.typeName(v));
-    }
-
-    private static double num(String k, Object v) {
-        if (v instanceof Json.Num n) return n.asDouble();
-        throw new IllegalArgumentException("'" + k + "' must be a number, got " + Json.typeName(v));
-    }
-
-    private static int integer(String k, Object v) {
-        if (v instanceof Json.Num n && n.isInteger()) {
-            long x = Long.parseLong(n.text());
-            if (x >= Integer.MIN_VALUE && x <= Integer.MAX_VALUE) return (int) x;
-        }
-        throw new IllegalArgumentException("'" + k + "' must be an integer, got " + (v instanceof Json.Num n ? n.text() : Json.typeName(v)));
-    }
-
-    private static double[] numArray(String k, Object v) {
-        if (!(v instanceof List<?> list)) throw new IllegalArgumentException("'" + k + "' must be an array of numbers, got " + Json.typeName(v));
-        double[] out = new double[list.size()];
-        for (int i = 0; i < out.length; i++) out[i] = num(k + "[" + i + "]", list.get(i));
-        return out;
+        List<Double> trained = r.numbers("trained_betas", null);
+        return new SchedulerConfig(
+                r.string("_class_name", d.className),
+                r.integer("num_train_timesteps", d.numTrainTimesteps),
+                r.number("beta_start", d.betaStart),
+                r.number("beta_end", d.betaEnd),
+                r.string("beta_schedule", d.betaSchedule, BetaSchedule::fromConfig),
+                trained == null ? null : trained.stream().mapToDouble(Double::doubleValue).toArray(),
+                r.string("prediction_type", d.predictionType, PredictionType::fromConfig),
+                r.string("timestep_spacing", d.timestepSpacing, TimestepSpacing::fromConfig),
+                r.integer("steps_offset", d.stepsOffset),
+                r.bool("set_alpha_to_one", d.setAlphaToOne),
+                r.bool("clip_sample", d.clipSample),
+                r.number("clip_sample_range", d.clipSampleRange),
+                r.bool("thresholding", d.thresholding),
+                r.number("dynamic_thresholding_ratio", d.dynamicThresholdingRatio),
+                r.number("sample_max_value", d.sampleMaxValue),
+                r.string("variance_type", d.varianceType),
+                r.bool("rescale_betas_zero_snr", d.rescaleBetasZeroSnr),
+                r.number("sigma_min", d.sigmaMin),
+                r.number("sigma_max", d.sigmaMax),
+                r.number("sigma_data", d.sigmaData),
+                r.number("rho", d.rho),
+                r.extras());
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.distillery.models.text;
 
+import dev.distillery.models.config.ConfigJson;
 import dev.distillery.tensor.io.Json;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -130,23 +130,12 @@ public record ClipTextConfig(
 
     /** Reads a transformers {@code config.json} (a CLIPTextConfig, or a CLIPConfig whose {@code text_config} is used). */
     public static ClipTextConfig load(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        try {
-            return fromJson(Json.parse(bytes));
-        } catch (Json.ParseException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
-        }
+        return ConfigJson.load(file, ClipTextConfig::fromJson);
     }
 
     /** Parses the text of a {@code config.json}. */
     public static ClipTextConfig parse(String json) {
-        try {
-            return fromJson(Json.parse(json));
-        } catch (Json.ParseException e) {
-            throw new IllegalArgumentException("CLIP text config is not valid JSON: " + e.getMessage(), e);
-        }
+        return ConfigJson.parse(json, "CLIP text config", ClipTextConfig::fromJson);
     }
 
     /**
@@ -155,43 +144,25 @@ public record ClipTextConfig(
      * {@code text_config}, as transformers' {@code CLIPTextConfig.from_pretrained} does.
      */
     public static ClipTextConfig fromJson(Object root) {
-        if (!(root instanceof Map<?, ?> map)) throw new IllegalArgumentException("CLIP text config must be a JSON object, got " + Json.typeName(root));
-        if (map.get("text_config") instanceof Map<?, ?> text && "clip".equals(map.get("model_type"))) return fromJson(text);
+        if (root instanceof Map<?, ?> map && map.get("text_config") instanceof Map<?, ?> text && "clip".equals(map.get("model_type")))
+            return fromJson(text);
+        ConfigJson r = new ConfigJson(root, "CLIP text config", ConfigJson.Nulls.DEFAULT);
         ClipTextConfig d = defaults();
-        int vocab = d.vocabSize, hidden = d.hiddenSize, inter = d.intermediateSize, layers = d.numHiddenLayers, heads = d.numAttentionHeads,
-                maxPos = d.maxPositionEmbeddings, proj = d.projectionDim, bos = d.bosTokenId, eos = d.eosTokenId, pad = d.padTokenId;
-        String act = d.hiddenAct;
-        double eps = d.layerNormEps;
-        Map<String, Object> extras = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            String k = (String) e.getKey();
-            Object v = e.getValue();
-            if (v == Json.NULL) {
-                if (!MODELLED.contains(k)) extras.put(k, v);
-                continue;
-            }
-            switch (k) {
-                case "vocab_size" -> vocab = integer(k, v);
-                case "hidden_size" -> hidden = integer(k, v);
-                case "intermediate_size" -> inter = integer(k, v);
-                case "num_hidden_layers" -> layers = integer(k, v);
-                case "num_attention_heads" -> heads = integer(k, v);
-                case "max_position_embeddings" -> maxPos = integer(k, v);
-                case "hidden_act" -> act = str(k, v);
-                case "layer_norm_eps" -> eps = num(k, v);
-                case "projection_dim" -> proj = integer(k, v);
-                case "bos_token_id" -> bos = integer(k, v);
-                case "eos_token_id" -> eos = integer(k, v);
-                case "pad_token_id" -> pad = integer(k, v);
-                default -> extras.put(k, v);
-            }
-        }
-        return new ClipTextConfig(vocab, hidden, inter, layers, heads, maxPos, act, eps, proj, bos, eos, pad, extras);
+        return new ClipTextConfig(
+                r.integer("vocab_size", d.vocabSize),
+                r.integer("hidden_size", d.hiddenSize),
+                r.integer("intermediate_size", d.intermediateSize),
+                r.integer("num_hidden_layers", d.numHiddenLayers),
+                r.integer("num_attention_heads", d.numAttentionHeads),
+                r.integer("max_position_embeddings", d.maxPositionEmbeddings),
+                r.string("hidden_act", d.hiddenAct),
+                r.number("layer_norm_eps", d.layerNormEps),
+                r.integer("projection_dim", d.projectionDim),
+                r.integer("bos_token_id", d.bosTokenId),
+                r.integer("eos_token_id", d.eosTokenId),
+                r.integer("pad_token_id", d.padTokenId),
+                r.extras());
     }
-
-    private static final List<String> MODELLED = List.of("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-            "num_attention_heads", "max_position_embeddings", "hidden_act", "layer_norm_eps", "projection_dim", "bos_token_id", "eos_token_id",
-            "pad_token_id");
 
     /** The config as transformers' {@code config.json} keys (modelled fields, then the extras). */
     public String toJson() {
@@ -240,24 +211,6 @@ public record ClipTextConfig(
             return sb.append('}').toString();
         }
         throw new IllegalArgumentException("not a JSON value: " + v.getClass());
-    }
-
-    private static String str(String k, Object v) {
-        if (v instanceof String s) return s;
-        throw new IllegalArgumentException("'" + k + "' must be a string, got " + Json.typeName(v));
-    }
-
-    private static double num(String k, Object v) {
-        if (v instanceof Json.Num n) return n.asDouble();
-        throw new IllegalArgumentException("'" + k + "' must be a number, got " + Json.typeName(v));
-    }
-
-    private static int integer(String k, Object v) {
-        if (v instanceof Json.Num n && n.isInteger()) {
-            long x = Long.parseLong(n.text());
-            if (x >= Integer.MIN_VALUE && x <= Integer.MAX_VALUE) return (int) x;
-        }
-        throw new IllegalArgumentException("'" + k + "' must be an integer, got " + (v instanceof Json.Num n ? n.text() : Json.typeName(v)));
     }
 
     @Override

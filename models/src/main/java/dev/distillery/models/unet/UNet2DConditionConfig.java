@@ -1,5 +1,8 @@
 package dev.distillery.models.unet;
 
+import dev.distillery.models.config.ConfigJson;
+import dev.distillery.tensor.io.Json;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,17 +160,17 @@ public record UNet2DConditionConfig(
 
     /** Reads a {@code config.json}; errors name the file and the key. */
     public static UNet2DConditionConfig load(Path file) throws IOException {
-        return ConfigReader.load(file, UNet2DConditionConfig::fromJson);
+        return ConfigJson.load(file, UNet2DConditionConfig::fromJson);
     }
 
     /** Parses the text of a {@code config.json}. */
     public static UNet2DConditionConfig parse(String json) {
-        return ConfigReader.parse(json, "UNet2DConditionModel config", UNet2DConditionConfig::fromJson);
+        return ConfigJson.parse(json, "UNet2DConditionModel config", UNet2DConditionConfig::fromJson);
     }
 
     /** Builds a config from a parsed JSON object. */
     public static UNet2DConditionConfig fromJson(Object root) {
-        ConfigReader r = new ConfigReader(root, "UNet2DConditionModel config");
+        ConfigJson r = new ConfigJson(root, "UNet2DConditionModel config");
         UNet2DConditionConfig d = defaults();
         return new UNet2DConditionConfig(
                 r.nullableString("_class_name", null),
@@ -180,22 +183,22 @@ public record UNet2DConditionConfig(
                 r.strings("down_block_types", d.downBlockTypes),
                 r.nullableString("mid_block_type", d.midBlockType),
                 r.strings("up_block_types", d.upBlockTypes),
-                r.perBlockBool("only_cross_attention", d.onlyCrossAttention),
+                perBlockBool(r, "only_cross_attention", d.onlyCrossAttention),
                 r.ints("block_out_channels", d.blockOutChannels),
-                required("layers_per_block", r.perBlockInt("layers_per_block", d.layersPerBlock)),
+                required("layers_per_block", perBlockInt(r, "layers_per_block", d.layersPerBlock)),
                 r.integer("downsample_padding", d.downsamplePadding),
                 r.number("mid_block_scale_factor", d.midBlockScaleFactor),
                 r.number("dropout", d.dropout),
                 r.string("act_fn", d.actFn),
                 r.nullableInt("norm_num_groups", d.normNumGroups),
                 r.number("norm_eps", d.normEps),
-                required("cross_attention_dim", r.perBlockInt("cross_attention_dim", d.crossAttentionDim)),
-                r.transformerDepths("transformer_layers_per_block", d.transformerLayersPerBlock),
+                required("cross_attention_dim", perBlockInt(r, "cross_attention_dim", d.crossAttentionDim)),
+                transformerDepths(r, "transformer_layers_per_block", d.transformerLayersPerBlock),
                 r.nestedInts("reverse_transformer_layers_per_block", null),
                 r.nullableInt("encoder_hid_dim", null),
                 r.nullableString("encoder_hid_dim_type", null),
-                r.perBlockInt("attention_head_dim", d.attentionHeadDim),
-                r.perBlockInt("num_attention_heads", null),
+                perBlockInt(r, "attention_head_dim", d.attentionHeadDim),
+                perBlockInt(r, "num_attention_heads", null),
                 r.bool("dual_cross_attention", d.dualCrossAttention),
                 r.bool("use_linear_projection", d.useLinearProjection),
                 r.nullableString("class_embed_type", null),
@@ -225,6 +228,46 @@ public record UNet2DConditionConfig(
     private static <T> T required(String key, T v) {
         if (v == null) throw new IllegalArgumentException("'" + key + "' must not be null");
         return v;
+    }
+
+    /** An integer or an array of integers, as written; null for a JSON null. */
+    private static PerBlock<Integer> perBlockInt(ConfigJson r, String k, PerBlock<Integer> def) {
+        Object v = r.raw(k);
+        if (v == null) return def;
+        if (v == Json.NULL) return null;
+        if (v instanceof List<?>) return PerBlock.list(ConfigJson.asInts(k, v));
+        if (v instanceof Json.Num) return PerBlock.of(ConfigJson.asInt(k, v));
+        throw ConfigJson.typeError(k, "an integer or an array of integers", v);
+    }
+
+    /** A boolean or an array of booleans, as written; a JSON null is false (Python's None is falsy). */
+    private static PerBlock<Boolean> perBlockBool(ConfigJson r, String k, PerBlock<Boolean> def) {
+        Object v = r.raw(k);
+        if (v == null) return def;
+        if (v == Json.NULL) return PerBlock.of(false);
+        if (v instanceof Boolean b) return PerBlock.of(b);
+        if (!(v instanceof List<?> l)) throw ConfigJson.typeError(k, "a boolean or an array of booleans", v);
+        List<Boolean> out = new ArrayList<>();
+        for (int i = 0; i < l.size(); i++) {
+            if (!(l.get(i) instanceof Boolean b)) throw ConfigJson.typeError(k + "[" + i + "]", "a boolean", l.get(i));
+            out.add(b);
+        }
+        return PerBlock.list(out);
+    }
+
+    /** {@code transformer_layers_per_block}: an integer, or an array of integers and/or arrays of integers. */
+    private static PerBlock<TransformerDepth> transformerDepths(ConfigJson r, String k, PerBlock<TransformerDepth> def) {
+        Object v = r.raw(k);
+        if (v == null) return def;
+        if (v instanceof Json.Num) return PerBlock.of(TransformerDepth.of(ConfigJson.asInt(k, v)));
+        if (!(v instanceof List<?> l)) throw ConfigJson.typeError(k, "an integer or an array", v);
+        List<TransformerDepth> out = new ArrayList<>();
+        for (int i = 0; i < l.size(); i++) {
+            Object e = l.get(i);
+            String ki = k + "[" + i + "]";
+            out.add(e instanceof List<?> ? TransformerDepth.perLayer(ConfigJson.asInts(ki, e)) : TransformerDepth.of(ConfigJson.asInt(ki, e)));
+        }
+        return PerBlock.list(out);
     }
 
     /** The time embedding width: time_embedding_dim, or 4 * block_out_channels[0]. */

@@ -1,5 +1,7 @@
 package dev.distillery.models.unet;
 
+import dev.distillery.models.config.ConfigJson;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -100,17 +102,17 @@ public record UNet2DConfig(
 
     /** Reads a {@code config.json}; errors name the file and the key. */
     public static UNet2DConfig load(Path file) throws IOException {
-        return ConfigReader.load(file, UNet2DConfig::fromJson);
+        return ConfigJson.load(file, UNet2DConfig::fromJson);
     }
 
     /** Parses the text of a {@code config.json}. */
     public static UNet2DConfig parse(String json) {
-        return ConfigReader.parse(json, "UNet2DModel config", UNet2DConfig::fromJson);
+        return ConfigJson.parse(json, "UNet2DModel config", UNet2DConfig::fromJson);
     }
 
     /** Builds a config from a parsed JSON object. */
     public static UNet2DConfig fromJson(Object root) {
-        ConfigReader r = new ConfigReader(root, "UNet2DModel config");
+        ConfigJson r = new ConfigJson(root, "UNet2DModel config");
         UNet2DConfig d = defaults();
         return new UNet2DConfig(
                 r.nullableString("_class_name", null),

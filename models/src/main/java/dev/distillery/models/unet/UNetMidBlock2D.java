@@ -31,6 +31,16 @@ public final class UNetMidBlock2D extends MidBlock {
         resnets = child("resnets", r);
     }
 
+    /**
+     * The mid block as diffusers' VAE {@code Encoder}/{@code Decoder} build it: one layer, no time embedding,
+     * {@code resnets.0 -> attentions.0 -> resnets.1}, the attention single-head over all channels
+     * ({@code attention_head_dim = channels}) with its own {@code group_norm} of {@code groups} groups; without
+     * {@code addAttention} it is left out (and has no weights). Call {@link #forward} with null temb and context.
+     */
+    public static UNetMidBlock2D withoutTimeEmbedding(int channels, int groups, double eps, boolean addAttention, Rng rng) {
+        return new UNetMidBlock2D(channels, 0, 1, groups, groups, eps, 0, false, addAttention, channels, 1, rng);
+    }
+
     @Override
     public Variable forward(Variable x, Variable temb, Variable context) {
         x = resnets.get(0).forward(x, temb);

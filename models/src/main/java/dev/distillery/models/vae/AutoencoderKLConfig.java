@@ -1,11 +1,9 @@
 package dev.distillery.models.vae;
 
-import dev.distillery.tensor.io.Json;
+import dev.distillery.models.config.ConfigJson;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +33,7 @@ import java.util.Map;
  * @param useQuantConv         {@code use_quant_conv} (true)
  * @param usePostQuantConv     {@code use_post_quant_conv} (true)
  * @param midBlockAddAttention {@code mid_block_add_attention} (true)
- * @param extras               every other key, in file order, as {@link Json} values
+ * @param extras               every other key, in file order, as {@link dev.distillery.tensor.io.Json} values
  */
 public record AutoencoderKLConfig(
         String className,
@@ -125,123 +123,45 @@ public record AutoencoderKLConfig(
 
     /** Reads a diffusers {@code config.json}. */
     public static AutoencoderKLConfig load(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        try {
-            return fromJson(Json.parse(bytes));
-        } catch (Json.ParseException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
-        }
+        return ConfigJson.load(file, AutoencoderKLConfig::fromJson);
     }
 
     /** Parses the text of a {@code config.json}. */
     public static AutoencoderKLConfig parse(String json) {
-        try {
-            return fromJson(Json.parse(json));
-        } catch (Json.ParseException e) {
-            throw new IllegalArgumentException("VAE config is not valid JSON: " + e.getMessage(), e);
-        }
+        return ConfigJson.parse(json, "VAE config", AutoencoderKLConfig::fromJson);
     }
 
     /** Builds a config from a parsed JSON object; absent keys (and JSON null) take diffusers' defaults. */
     public static AutoencoderKLConfig fromJson(Object root) {
-        if (!(root instanceof Map<?, ?> map)) throw new IllegalArgumentException("VAE config must be a JSON object, got " + Json.typeName(root));
+        ConfigJson r = new ConfigJson(root, "VAE config", ConfigJson.Nulls.DEFAULT);
         AutoencoderKLConfig d = defaults();
-        String className = d.className, act = d.actFn;
-        int in = d.inChannels, out = d.outChannels, layers = d.layersPerBlock, latent = d.latentChannels, groups = d.normNumGroups, sample = d.sampleSize;
-        List<String> down = d.downBlockTypes, up = d.upBlockTypes;
-        List<Integer> channels = d.blockOutChannels;
-        double scaling = d.scalingFactor;
-        Double shift = null;
-        List<Double> mean = null, std = null;
-        boolean upcast = d.forceUpcast, quant = d.useQuantConv, postQuant = d.usePostQuantConv, midAttn = d.midBlockAddAttention;
-        Map<String, Object> extras = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            String k = (String) e.getKey();
-            Object v = e.getValue();
-            if (v == Json.NULL) {
-                if (!MODELLED.contains(k)) extras.put(k, v);
-                continue;
-            }
-            switch (k) {
-                case "_class_name" -> className = str(k, v);
-                case "in_channels" -> in = integer(k, v);
-                case "out_channels" -> out = integer(k, v);
-                case "down_block_types" -> down = strings(k, v);
-                case "up_block_types" -> up = strings(k, v);
-                case "block_out_channels" -> channels = integers(k, v);
-                case "layers_per_block" -> layers = integer(k, v);
-                case "act_fn" -> act = str(k, v);
-                case "latent_channels" -> latent = integer(k, v);
-                case "norm_num_groups" -> groups = integer(k, v);
-                case "sample_size" -> sample = v instanceof List<?> l && !l.isEmpty() ? integer(k + "[0]", l.get(0)) : integer(k, v);
-                case "scaling_factor" -> scaling = num(k, v);
-                case "shift_factor" -> shift = num(k, v);
-                case "latents_mean" -> mean = numbers(k, v);
-                case "latents_std" -> std = numbers(k, v);
-                case "force_upcast" -> upcast = bool(k, v);
-                case "use_quant_conv" -> quant = bool(k, v);
-                case "use_post_quant_conv" -> postQuant = bool(k, v);
-                case "mid_block_add_attention" -> midAttn = bool(k, v);
-                default -> extras.put(k, v);
-            }
-        }
-        return new AutoencoderKLConfig(className, in, out, down, up, channels, layers, act, latent, groups, sample, scaling, shift, mean, std,
-                upcast, quant, postQuant, midAttn, extras);
+        return new AutoencoderKLConfig(
+                r.string("_class_name", d.className),
+                r.integer("in_channels", d.inChannels),
+                r.integer("out_channels", d.outChannels),
+                r.strings("down_block_types", d.downBlockTypes),
+                r.strings("up_block_types", d.upBlockTypes),
+                r.ints("block_out_channels", d.blockOutChannels),
+                r.integer("layers_per_block", d.layersPerBlock),
+                r.string("act_fn", d.actFn),
+                r.integer("latent_channels", d.latentChannels),
+                r.integer("norm_num_groups", d.normNumGroups),
+                sampleSize(r.raw("sample_size"), d.sampleSize),
+                r.number("scaling_factor", d.scalingFactor),
+                r.nullableNumber("shift_factor", d.shiftFactor),
+                r.numbers("latents_mean", d.latentsMean),
+                r.numbers("latents_std", d.latentsStd),
+                r.bool("force_upcast", d.forceUpcast),
+                r.bool("use_quant_conv", d.useQuantConv),
+                r.bool("use_post_quant_conv", d.usePostQuantConv),
+                r.bool("mid_block_add_attention", d.midBlockAddAttention),
+                r.extras());
     }
 
-    private static final List<String> MODELLED = List.of("_class_name", "in_channels", "out_channels", "down_block_types", "up_block_types",
-            "block_out_channels", "layers_per_block", "act_fn", "latent_channels", "norm_num_groups", "sample_size", "scaling_factor",
-            "shift_factor", "latents_mean", "latents_std", "force_upcast", "use_quant_conv", "use_post_quant_conv", "mid_block_add_attention");
-
-    private static String str(String k, Object v) {
-        if (v instanceof String s) return s;
-        throw new IllegalArgumentException("'" + k + "' must be a string, got " + Json.typeName(v));
-    }
-
-    private static boolean bool(String k, Object v) {
-        if (v instanceof Boolean b) return b;
-        throw new IllegalArgumentException("'" + k + "' must be a boolean, got " + Json.typeName(v));
-    }
-
-    private static double num(String k, Object v) {
-        if (v instanceof Json.Num n) return n.asDouble();
-        throw new IllegalArgumentException("'" + k + "' must be a number, got " + Json.typeName(v));
-    }
-
-    private static int integer(String k, Object v) {
-        if (v instanceof Json.Num n && n.isInteger()) {
-            long x = Long.parseLong(n.text());
-            if (x >= Integer.MIN_VALUE && x <= Integer.MAX_VALUE) return (int) x;
-        }
-        throw new IllegalArgumentException("'" + k + "' must be an integer, got " + (v instanceof Json.Num n ? n.text() : Json.typeName(v)));
-    }
-
-    private static List<?> list(String k, Object v) {
-        if (v instanceof List<?> l) return l;
-        throw new IllegalArgumentException("'" + k + "' must be an array, got " + Json.typeName(v));
-    }
-
-    private static List<String> strings(String k, Object v) {
-        List<String> out = new ArrayList<>();
-        List<?> l = list(k, v);
-        for (int i = 0; i < l.size(); i++) out.add(str(k + "[" + i + "]", l.get(i)));
-        return out;
-    }
-
-    private static List<Integer> integers(String k, Object v) {
-        List<Integer> out = new ArrayList<>();
-        List<?> l = list(k, v);
-        for (int i = 0; i < l.size(); i++) out.add(integer(k + "[" + i + "]", l.get(i)));
-        return out;
-    }
-
-    private static List<Double> numbers(String k, Object v) {
-        List<Double> out = new ArrayList<>();
-        List<?> l = list(k, v);
-        for (int i = 0; i < l.size(); i++) out.add(num(k + "[" + i + "]", l.get(i)));
-        return out;
+    /** {@code sample_size}: an integer, or of a non-empty [h, w] list the first entry; {@code def} when absent. */
+    private static int sampleSize(Object v, int def) {
+        if (v == null) return def;
+        return v instanceof List<?> l && !l.isEmpty() ? ConfigJson.asInt("sample_size[0]", l.get(0)) : ConfigJson.asInt("sample_size", v);
     }
 
     @Override

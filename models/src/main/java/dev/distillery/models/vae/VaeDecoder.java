@@ -5,6 +5,7 @@ import dev.distillery.autograd.nn.Conv2d;
 import dev.distillery.autograd.nn.GroupNorm;
 import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.nn.ModuleList;
+import dev.distillery.models.unet.UNetMidBlock2D;
 import dev.distillery.tensor.Rng;
 
 /**
@@ -25,7 +26,7 @@ public final class VaeDecoder extends Module {
         double eps = VaeEncoder.EPS;
         convIn = child("conv_in", new Conv2d(c.latentChannels(), last, 3, 1, 1, true, rng));
         upBlocks = child("up_blocks", new ModuleList<>());
-        midBlock = child("mid_block", new UNetMidBlock2D(last, groups, eps, c.midBlockAddAttention(), rng));
+        midBlock = child("mid_block", UNetMidBlock2D.withoutTimeEmbedding(last, groups, eps, c.midBlockAddAttention(), rng));
         int out = last;
         for (int i = 0; i < levels; i++) {
             int prev = out;
@@ -38,7 +39,7 @@ public final class VaeDecoder extends Module {
 
     /** [N, latent, h, w] to [N, out, h * f, w * f]. */
     public Variable forward(Variable z) {
-        Variable h = midBlock.forward(convIn.forward(z));
+        Variable h = midBlock.forward(convIn.forward(z), null, null);
         for (UpDecoderBlock2D b : upBlocks) h = b.forward(h);
         return convOut.forward(convNormOut.forward(h).silu());
     }

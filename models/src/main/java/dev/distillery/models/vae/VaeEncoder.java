@@ -5,6 +5,7 @@ import dev.distillery.autograd.nn.Conv2d;
 import dev.distillery.autograd.nn.GroupNorm;
 import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.nn.ModuleList;
+import dev.distillery.models.unet.UNetMidBlock2D;
 import dev.distillery.tensor.Rng;
 
 /**
@@ -30,7 +31,7 @@ public final class VaeEncoder extends Module {
             out = c.blockOutChannels().get(i);
             downBlocks.add(new DownEncoderBlock2D(in, out, c.layersPerBlock(), groups, EPS, i < levels - 1, rng));
         }
-        midBlock = child("mid_block", new UNetMidBlock2D(last, groups, EPS, c.midBlockAddAttention(), rng));
+        midBlock = child("mid_block", UNetMidBlock2D.withoutTimeEmbedding(last, groups, EPS, c.midBlockAddAttention(), rng));
         convNormOut = child("conv_norm_out", new GroupNorm(groups, last, EPS, true));
         convOut = child("conv_out", new Conv2d(last, 2 * c.latentChannels(), 3, 1, 1, true, rng));
     }
@@ -39,7 +40,7 @@ public final class VaeEncoder extends Module {
     public Variable forward(Variable x) {
         Variable h = convIn.forward(x);
         for (DownEncoderBlock2D b : downBlocks) h = b.forward(h);
-        h = midBlock.forward(h);
+        h = midBlock.forward(h, null, null);
         return convOut.forward(convNormOut.forward(h).silu());
     }
 }

@@ -4,6 +4,7 @@ import dev.distillery.autograd.NoGrad;
 import dev.distillery.autograd.Variable;
 import dev.distillery.autograd.nn.Parameter;
 import dev.distillery.models.text.ClipTextFixtures;
+import dev.distillery.models.unet.Downsample2D;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
@@ -105,7 +106,7 @@ class VaeParityTest {
 
     @Test
     void downsamplerPadsRightAndBottom() {
-        Downsample2D d = new Downsample2D(1, new Rng(0));
+        Downsample2D d = new Downsample2D(1, 1, 0, new Rng(0));
         d.conv.weight.value().copyFrom(Tensor.ones(DType.F32, 1, 1, 3, 3));
         d.conv.bias.value().copyFrom(Tensor.zeros(DType.F32, 1));
         Tensor x = Tensor.ones(DType.F32, 1, 1, 4, 4);
