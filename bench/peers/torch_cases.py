@@ -4,10 +4,15 @@
     /usr/bin/python3 bench/peers/torch_cases.py CASE [--reps N] [--threads T] [--warmup-ms MS] [--min-warmup N]
                                                      [--min-time-ms MS] [--max-reps N] [--seed S]
     /usr/bin/python3 bench/peers/torch_cases.py --list
+    /usr/bin/python3 bench/peers/torch_cases.py [CASE] --check-against FILE.safetensors [--tolerance T]
 
 Each case mirrors the Java case of the same name (bench/src/main/java/dev/distillery/bench/CompareCases.java and
-Specs.java): same shapes, F32, the same op sequence. Nothing here needs autograd: forward-only cases run under
-torch.no_grad(), and backward passes are explicit calls, as on the Java side.
+Specs.java): same shapes, F32, the same op sequence. Kernel cases need no autograd: forward-only cases run under
+torch.no_grad(), and backward passes are explicit calls, as on the Java side. Training-step cases (resblock-attn-step,
+unet-step, textenc-step) use autograd and torch.optim.AdamW; the whole models are in torch_models.py.
+
+--check-against FILE: no timing; FILE comes from dev.distillery.bench.ExportCase (a model case's weights, inputs and
+results from the Java side at a tiny size); the PyTorch twin loads the weights and compares its results.
 
 Output (stdout):
     # side=pytorch torch=1.13.1 blas=openblas-pthread:/usr/lib/.../libopenblasp-r0.3.21.so blas_info=generic mkldnn=True threads=2
@@ -18,14 +23,19 @@ and register it in CASES under the same name as in CompareCases.java.
 """
 
 import argparse
+import json
 import math
 import os
 import re
+import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_models  # noqa: E402  (the plain-PyTorch UNet2DModel and CLIP text encoder, next to this file)
 
 
 # ---------------------------------------------------------------------------------------------- case factories
@@ -161,8 +171,71 @@ def resblock_attn_step(n, channels, size, temb, heads, groups):
     return make
 
 
+# Whole models (bench/peers/torch_models.py), mirroring ModelSpecs.java. AdamW as ModelSpecs.adamW.
+ADAMW = dict(lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+NUM_TRAIN_TIMESTEPS = 1000
+
+# The small pixel UNet of ModelSpecs.UNetCase.small: diffusers' default attention_head_dim 8 (16 heads at 128).
+UNET_SMALL = dict(sample_size=32, in_channels=1, out_channels=1, block_out_channels=(64, 128, 128), layers_per_block=2,
+                  attention_head_dim=8, norm_num_groups=32, norm_eps=1e-5,
+                  down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
+                  up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"))
+
+
+def model_work(model, inputs, step):
+    """The timed work over a model and its inputs, exactly as ModelSpecs' workloads: the forward (the caller runs it
+    under no_grad), or one step: zero_grad, forward, MSE to inputs["target"], backward, AdamW. Returns the output or
+    the loss."""
+    if isinstance(model, torch_models.UNet2DModel):
+        def forward():
+            return model(inputs["sample"], inputs["timesteps"])
+    else:
+        def forward():
+            return model(inputs["ids"])
+    if not step:
+        return forward
+    opt = torch.optim.AdamW(model.parameters(), **ADAMW)
+    target = inputs["target"]
+
+    def train_step():
+        with torch.enable_grad():
+            opt.zero_grad(set_to_none=True)
+            loss = F.mse_loss(forward(), target)
+            loss.backward()
+            opt.step()
+        return loss.detach()
+    return train_step
+
+
+def unet(batch, step, arch=UNET_SMALL):
+    """Mirrors ModelSpecs.UNetCase: x [B, C, S, S] ~ N(0, 1) (the noisy sample), integer timesteps [B] on [0, 1000),
+    target noise ~ N(0, 1) of x's shape; forward under no_grad, or the training step."""
+    def make(gen):
+        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
+        model = torch_models.UNet2DModel(**arch)
+        c, s = arch["in_channels"], arch["sample_size"]
+        inputs = {"sample": _randn(gen, batch, c, s, s),
+                  "timesteps": torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=gen),
+                  "target": _randn(gen, batch, c, s, s)}
+        return model_work(model, inputs, step)
+    return make
+
+
+def textenc(batch, step, config=torch_models.CLIP_SMALL):
+    """Mirrors ModelSpecs.TextEncCase: fixed ids [B, 77] uniform over the vocabulary; the last hidden state under
+    no_grad, or the training step towards a fixed target [B, 77, D] ~ N(0, 1)."""
+    def make(gen):
+        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
+        model = torch_models.CLIPTextModel(config)
+        l, d = config["max_position_embeddings"], config["hidden_size"]
+        inputs = {"ids": torch.randint(0, config["vocab_size"], (batch, l), generator=gen),
+                  "target": _randn(gen, batch, l, d)}
+        return model_work(model, inputs, step)
+    return make
+
+
 # ---------------------------------------------------------------------------------------------- the registry
-# Same names, same order as CompareCases.java. Later cases (resblock-attn-step, unet-step, ...) go here too.
+# Same names, same order as CompareCases.java.
 
 CASES = {
     "gemm-256": gemm(256, 256, 256),
@@ -176,7 +249,98 @@ CASES = {
     "attention-fwdbwd": attention(8, 4, 256, 64, backward=True),
     "silu-16m": silu(1 << 24),
     "resblock-attn-step": resblock_attn_step(16, 64, 16, 256, 4, 32),
+    "unet-fwd": unet(64, step=False),
+    "unet-step": unet(64, step=True),
+    "textenc-fwd": textenc(64, step=False),
+    "textenc-step": textenc(64, step=True),
 }
+
+
+# ---------------------------------------------------------------------------------------------- consistency check
+# --check-against FILE: FILE is written by dev.distillery.bench.ExportCase (our model's weights, inputs and results
+# at a tiny size); the PyTorch twin loads the weights and must compute the same results.
+
+_ST_DTYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "I32": "<i4", "F16": "<f2", "BOOL": "|b1"}
+
+
+def read_safetensors(path):
+    """{name: torch tensor}, metadata: the safetensors format parsed with numpy (8-byte little-endian header length,
+    JSON header, raw little-endian data; see tools/fixtures/safetensors_np.py)."""
+    import numpy as np
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", None) or {}
+    base, out = 8 + n, {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        a = np.frombuffer(data[base + start:base + end], dtype=_ST_DTYPES[info["dtype"]]).reshape(info["shape"])
+        out[name] = torch.from_numpy(a.copy())
+    return out, meta
+
+
+def check_against(path, case=None, tol=1e-4):
+    """Builds the PyTorch twin of the exported case, loads our weights (strict: the state-dict names must match), runs
+    the same work and prints max |ours - PyTorch| for each result, relative to the largest |ours|; returns 0 when
+    every relative difference is at most tol."""
+    tensors, meta = read_safetensors(path)
+    name = meta.get("case")
+    if case is not None and case != name:
+        print("torch_cases.py: %s holds case %s, not %s" % (path, name, case), file=sys.stderr)
+        return 2
+    arch = json.loads(meta["arch"])
+    if meta["kind"] == "unet":
+        model = torch_models.UNet2DModel(**arch)
+    else:
+        model = torch_models.CLIPTextModel({k: arch[k] for k in torch_models.CLIP_SMALL})
+    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    model.load_state_dict(state, strict=True)
+    params = sum(p.numel() for p in model.parameters())
+    inputs = {k[len("input."):]: v for k, v in tensors.items() if k.startswith("input.")}
+    step = meta["step"] == "true"
+    print("# check case=%s kind=%s step=%s batch=%s params=%d (java %s) arch=%s" % (
+        name, meta["kind"], step, meta["batch"], params, meta["params"], json.dumps(arch, separators=(",", ":"))))
+    if str(params) != meta["params"]:
+        print("torch_cases.py: parameter counts differ", file=sys.stderr)
+        return 1
+    work = model_work(model, inputs, step)
+    results = []  # (what, ours, theirs)
+    if not step:
+        with torch.no_grad():
+            results.append(("output", tensors["expected.output"], work()))
+    else:
+        results.append(("loss", tensors["expected.loss"], work()))
+        for pname, p in model.named_parameters():
+            results.append(("grad." + pname, tensors["grad." + pname], p.grad))
+        results.append(("loss2 (after one AdamW step)", tensors["expected.loss2"], work()))
+    # Key-projection biases (to_k.bias, k_proj.bias) get a gradient that is zero in exact arithmetic (softmax ignores a
+    # shift common to every key of a row): both sides hold rounding noise there, so those are checked to be zero up
+    # to rounding (below 1e-6 of the model's largest gradient) instead of against each other.
+    grads = [r for r in results if r[0].startswith("grad.")]
+    gscale = max([float(o.abs().max()) for _, o, _ in grads] or [0.0])
+    worst, worst_what, zeros = 0.0, None, []
+    for what, ours, theirs in results:
+        ours, theirs = ours.double(), theirs.detach().double().reshape(ours.shape)
+        diff = float((ours - theirs).abs().max())
+        if what.startswith("grad.") and re.search(r"(to_k|k_proj)\.bias$", what):
+            biggest = max(float(ours.abs().max()), float(theirs.abs().max()))
+            zeros.append(biggest)
+            rel = biggest / (1e-6 * gscale) * tol  # <= tol exactly when biggest <= 1e-6 * gscale
+        else:
+            scale = max(float(ours.abs().max()), 1e-30)
+            rel = diff / scale
+            if not what.startswith("grad.") or rel > tol:
+                print("%s max_abs_diff=%.3g max_abs=%.3g rel=%.3g" % (what, diff, scale, rel))
+        if rel > worst or worst_what is None:
+            worst, worst_what = rel, what
+    if grads:
+        gdiff = max(float((o.double() - t.detach().double().reshape(o.shape)).abs().max()) for _, o, t in grads)
+        print("gradients: %d tensors, max_abs_diff=%.3g (largest |grad| %.3g); %d key biases zero up to rounding "
+              "(largest %.3g)" % (len(grads), gdiff, gscale, len(zeros), max(zeros or [0.0])))
+    ok = worst <= tol
+    print("check %s: worst rel diff %.3g (%s), tolerance %.0e" % ("PASSED" if ok else "FAILED", worst, worst_what, tol))
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------------------------------------- environment
@@ -233,8 +397,13 @@ def parse_args(argv):
     ap.add_argument("--min-time-ms", type=int, default=0, help="keep timing until this much timed work")
     ap.add_argument("--max-reps", type=int, default=1000, help="cap on timed runs when --min-time-ms asks for more")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--check-against", metavar="FILE",
+                    help="instead of timing: load a file written by dev.distillery.bench.ExportCase and check that the "
+                         "PyTorch twin computes the same results (CASE optional)")
+    ap.add_argument("--tolerance", type=float, default=1e-4,
+                    help="--check-against: largest allowed max|diff| / max|ours| per result (default 1e-4)")
     args = ap.parse_args(argv)
-    if not args.list and args.case is None:
+    if not args.list and args.case is None and args.check_against is None:
         ap.error("give a CASE or --list")
     if args.case is not None and args.case not in CASES:
         ap.error("unknown case '%s'; known cases: %s" % (args.case, " ".join(CASES)))
@@ -251,6 +420,8 @@ def main(argv):
         return 0
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    if args.check_against is not None:
+        return check_against(args.check_against, args.case, args.tolerance)
     print("# side=pytorch torch=%s blas=%s blas_info=%s mkldnn=%s threads=%d python=%s" % (
         torch.__version__, blas_in_use(), config_value("BLAS_INFO"), torch.backends.mkldnn.is_available(),
         torch.get_num_threads(), sys.version.split()[0]), flush=True)

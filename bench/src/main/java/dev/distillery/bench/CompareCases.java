@@ -35,7 +35,15 @@ public final class CompareCases {
         add("silu-16m", "silu over 16M (2^24) floats", new Specs.Silu(1 << 24));
         add("resblock-attn-step", "ResnetBlock2D(64->64, temb 256) + AttentionBlock(4 heads x 16) at [16,64,16,16]: forward, MSE, backward, AdamW",
                 new TrainStepSpecs.ResBlockAttnStep(16, 64, 16, 256, 4, 32));
-        // Later cases (unet-step, ...) go here, and under the same name in torch_cases.py.
+        add("unet-fwd", "UNet2DModel 32x32x1, channels (64,128,128), 2 layers/block, attention at 16x16 and 8x8 (heads of 8), batch 64: forward, no grad",
+                ModelSpecs.UNetCase.small(64, false));
+        add("unet-step", "the unet-fwd UNet at batch 64: forward, MSE to a fixed noise target, backward, AdamW",
+                ModelSpecs.UNetCase.small(64, true));
+        add("textenc-fwd", "CLIP text encoder ClipTextConfig.small() (width 256, 4 layers x 4 heads, 77 tokens), batch 64: forward, no grad",
+                ModelSpecs.TextEncCase.small(64, false));
+        add("textenc-step", "the textenc-fwd encoder at batch 64: forward, MSE of the last hidden state to a fixed target, backward, AdamW",
+                ModelSpecs.TextEncCase.small(64, true));
+        // Later cases go here, and under the same name in torch_cases.py.
     }
 
     private static void add(String name, String description, Spec spec) {

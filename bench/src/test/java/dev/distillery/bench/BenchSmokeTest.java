@@ -71,6 +71,48 @@ class BenchSmokeTest {
         for (Tensor t : fb) assertArrayEquals(new int[]{1, 2, 5, 3}, t.shape());
     }
 
+    /**
+     * The whole-model cases at a tiny size (8x8 UNet with channels (8, 16, 16); a 2-layer text encoder of width 32 on
+     * 8 tokens): forwards give finite outputs of the right shapes, two training steps lower the loss.
+     */
+    @Test
+    void modelCasesRunOnceAtATinySize() {
+        var unet = new ModelSpecs.UNetCase(2, 8, 1, List.of(8, 16, 16), 2, 4, 4, false);
+        assertArrayEquals(new int[]{2, 1, 8, 8}, runOnce(unet).getFirst().shape());
+        var enc = new ModelSpecs.TextEncCase(2, new dev.distillery.models.text.ClipTextConfig(64, 32, 64, 2, 2, 8, "gelu", 1e-5, 32, 62, 63, 63,
+                java.util.Map.of()), false);
+        assertArrayEquals(new int[]{2, 8, 32}, runOnce(enc).getFirst().shape());
+        assertTrue(unet.flops() > 0 && enc.flops() > 0);
+        for (Spec spec : List.<Spec>of(new ModelSpecs.UNetCase(2, 8, 1, List.of(8, 16, 16), 2, 4, 4, true),
+                new ModelSpecs.TextEncCase(2, enc.config(), true))) {
+            Workload step = spec.prepare(DType.F32, 7);
+            Tensor l1 = (Tensor) step.run(), l2 = (Tensor) step.run();
+            Outputs.checkFinite(new Object[]{l1, l2});
+            assertTrue(l2.item() < l1.item(), spec + ": loss " + l1.item() + " -> " + l2.item());
+            assertEquals(3 * (spec instanceof ModelSpecs.UNetCase ? unet.flops() : enc.flops()), spec.flops(), 1e-6 * spec.flops());
+        }
+        // ExportCase's tiny twins are valid architectures (built, not run).
+        assertTrue(ExportCase.tinyUNet(2, false).make(1).model().parameterCount() > 0);
+        assertTrue(ExportCase.tinyTextEnc(2, true).make(1).model().parameterCount() > 0);
+    }
+
+    /** The registered model cases are the architectures the brief names (checked without running them). */
+    @Test
+    void registeredModelCasesHaveTheAgreedArchitectures() {
+        var unet = (ModelSpecs.UNetCase) CompareCases.get("unet-step").spec();
+        assertEquals(ModelSpecs.UNetCase.small(64, true), unet);
+        assertEquals(List.of(64, 128, 128), unet.config().blockOutChannels());
+        assertEquals(8, unet.config().attentionHeadDim());
+        assertEquals(ModelSpecs.UNetCase.small(64, false), CompareCases.get("unet-fwd").spec());
+        var enc = (ModelSpecs.TextEncCase) CompareCases.get("textenc-fwd").spec();
+        assertEquals(64, enc.batch());
+        assertEquals(256, enc.config().hiddenSize());
+        assertEquals(77, enc.seq());
+        assertEquals(ModelSpecs.TextEncCase.small(64, true), CompareCases.get("textenc-step").spec());
+        // FLOPs of the forward at batch 64 (convs, linears and attention matmuls), hand-checked order of magnitude.
+        assertTrue(CompareCases.get("unet-fwd").spec().flops() > 1e11, "unet-fwd flops " + CompareCases.get("unet-fwd").spec().flops());
+    }
+
     @Test
     void nonFiniteResultsAreReported() {
         Tensor bad = Tensor.of(new float[]{1, Float.NaN}, 2);
