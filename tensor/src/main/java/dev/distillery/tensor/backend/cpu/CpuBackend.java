@@ -59,10 +59,10 @@ public final class CpuBackend implements Backend {
     @Override public Tensor compare(CompareOp op, Tensor a, Tensor b) { return Elementwise.compare(op, a, b); }
     @Override public Tensor where(Tensor cond, Tensor a, Tensor b) { return Elementwise.where(cond, a, b); }
     @Override public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) { return Reductions.reduce(op, x, dims, keepDim, correction); }
-    @Override public Tensor matmul(Tensor a, Tensor b) { return REF.matmul(a, b); }
-    @Override public Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams p) { return REF.conv2d(x, w, bias, p); }
-    @Override public Tensor conv2dBackwardInput(Tensor gy, Tensor w, int[] inputShape, Conv2dParams p) { return REF.conv2dBackwardInput(gy, w, inputShape, p); }
-    @Override public Tensor conv2dBackwardWeight(Tensor gy, Tensor x, int[] weightShape, Conv2dParams p) { return REF.conv2dBackwardWeight(gy, x, weightShape, p); }
+    @Override public Tensor matmul(Tensor a, Tensor b) { return LinearAlgebra.matmul(a, b); }
+    @Override public Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams p) { return LinearAlgebra.conv2d(x, w, bias, p); }
+    @Override public Tensor conv2dBackwardInput(Tensor gy, Tensor w, int[] inputShape, Conv2dParams p) { return LinearAlgebra.conv2dBackwardInput(gy, w, inputShape, p); }
+    @Override public Tensor conv2dBackwardWeight(Tensor gy, Tensor x, int[] weightShape, Conv2dParams p) { return LinearAlgebra.conv2dBackwardWeight(gy, x, weightShape, p); }
     @Override public Tensor avgPool2d(Tensor x, Pool2dParams p) { return Pooling.avgPool2d(x, p); }
     @Override public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) { return Pooling.maxPool2d(x, p); }
     @Override public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) { return Pooling.upsample2d(x, outH, outW, bilinear, alignCorners); }
