@@ -1,8 +1,8 @@
 package dev.distillery.tensor.backend.cpu;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The one thread pool of the CPU backend and the parallel-for every kernel uses.
@@ -63,6 +63,12 @@ public final class Parallel {
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices. Runs inline when the
      * work is a single chunk or one thread is configured.
+     *
+     * <p>Chunk boundaries depend only on {@code n}, {@code grain} and the pool size, never on timing, and each chunk
+     * runs exactly once, so results are the same whichever thread runs which chunk. Threads claim chunks from a
+     * shared counter and the calling thread claims too: it starts at once instead of waiting for a parked worker to
+     * wake (tens of microseconds, as long as a whole small GEMM), and it never waits for a helper that has not
+     * started, only for chunks already claimed.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
@@ -78,42 +84,55 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        var task = new Chunks(body, n, chunks, 0, chunks);
-        if (ForkJoinTask.inForkJoinPool() && Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread w
-                && w.getPool() == pool) {
-            task.invoke();
-        } else {
-            pool.invoke(task);
+        Claims claims = new Claims(body, n, chunks);
+        ForkJoinPool p = pool;
+        int helpers = Math.min(threads - 1, chunks - 1);
+        for (int i = 0; i < helpers; i++) p.execute(claims::work);
+        claims.work();
+        claims.awaitAll();
+    }
+
+    /** Chunks handed out by a counter; completion counted so the caller can wait for claimed chunks only. */
+    private static final class Claims {
+        private final RangeBody body;
+        private final int n, chunks;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Claims(RangeBody body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        void work() {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                try {
+                    if (failure.get() == null) {
+                        int start = (int) ((long) n * c / chunks), end = (int) ((long) n * (c + 1) / chunks);
+                        if (end > start) body.run(start, end);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+
+        void awaitAll() {
+            while (done.get() < chunks) Thread.onSpinWait();
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) throw r;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
         }
     }
 
     /** Runs {@code tasks} independent tasks {@code body.run(i, i + 1)} in parallel. */
     public static void forEach(int tasks, RangeBody body) {
         forRange(tasks, 1, body);
-    }
-
-    private static final class Chunks extends RecursiveAction {
-        private final RangeBody body;
-        private final int n, chunks, lo, hi;
-
-        Chunks(RangeBody body, int n, int chunks, int lo, int hi) {
-            this.body = body;
-            this.n = n;
-            this.chunks = chunks;
-            this.lo = lo;
-            this.hi = hi;
-        }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                int start = (int) ((long) n * lo / chunks);
-                int end = (int) ((long) n * hi / chunks);
-                if (end > start) body.run(start, end);
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Chunks(body, n, chunks, lo, mid), new Chunks(body, n, chunks, mid, hi));
-        }
     }
 }
