@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The vector species the CPU kernels use: {@code FloatVector.SPECIES_PREFERRED} unless
- * {@code -Ddistillery.vector.bits=128|256|512} asks for another width. Kept in one place so every kernel agrees.
+ * {@code -Ddistillery.vector.bits=64|128|256|512} asks for another width; {@code 0} makes {@link Gemm} take its scalar
+ * path and the other kernels the narrowest (64-bit) species. Kept in one place so every kernel agrees.
  */
 public final class VectorInfo {
     private VectorInfo() {}
@@ -18,9 +19,9 @@ public final class VectorInfo {
         String p = System.getProperty("distillery.vector.bits");
         if (p == null || p.isBlank()) return -1;
         int bits = Integer.parseInt(p.trim());
-        if (bits != 64 && bits != 128 && bits != 256 && bits != 512)
-            throw new IllegalArgumentException("-Ddistillery.vector.bits must be 64, 128, 256 or 512, got " + p);
-        return bits;
+        if (bits != 0 && bits != 64 && bits != 128 && bits != 256 && bits != 512)
+            throw new IllegalArgumentException("-Ddistillery.vector.bits must be 0 (scalar GEMM), 64, 128, 256 or 512, got " + p);
+        return bits == 0 ? 64 : bits;
     }
 
     private static VectorSpecies<Float> floatSpecies() {
