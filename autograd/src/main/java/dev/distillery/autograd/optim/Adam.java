@@ -2,6 +2,7 @@ package dev.distillery.autograd.optim;
 
 import dev.distillery.autograd.nn.Parameter;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.Backends;
 
 import java.util.Map;
 
@@ -43,17 +44,9 @@ public final class Adam extends Optimizer {
     @Override
     protected void update(String name, Parameter p, Tensor grad, Map<String, Tensor> s) {
         Tensor w = p.value();
-        Tensor g = grad;
-        if (weightDecay != 0) {
-            if (decoupled) assign(w, w.mul(1 - lr * weightDecay));
-            else g = g.add(w.mul(weightDecay));
-        }
+        Tensor g = grad.contiguous();
         Tensor m = slot(s, "exp_avg", p), v = slot(s, "exp_avg_sq", p);
-        assign(m, m.mul(beta1).add(g.mul(1 - beta1)));
-        assign(v, v.mul(beta2).add(g.square().mul(1 - beta2)));
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-        // PyTorch's order of operations: denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom.
-        Tensor denom = v.sqrt().div(Math.sqrt(bc2)).add(eps);
-        assign(w, w.sub(m.div(denom).mul(lr / bc1)));
+        // One fused in-place pass (PyTorch's order of operations; see Backend#adamStep).
+        Backends.forDevice(w.device()).adamStep(w, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
     }
 }

@@ -109,4 +109,17 @@ public interface Backend {
      * I64 with src's shape, in range. The backward pass of gather, index_select, max pooling and padding.
      */
     Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape);
+
+    /**
+     * One Adam/AdamW update, in place on {@code param}, {@code expAvg} and {@code expAvgSq} (contiguous, same shape and
+     * dtype as {@code grad}), in {@code torch.optim.Adam/AdamW}'s order of operations, with t = {@code step}:
+     * <pre>
+     *   decoupled (AdamW): p = p (1 - lr wd)          else (Adam): g = g + wd p
+     *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
+     *   p = p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+     * </pre>
+     * One pass over the four tensors instead of a dozen whole-tensor ops, with no temporaries.
+     */
+    void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
+                  double weightDecay, boolean decoupled, long step);
 }

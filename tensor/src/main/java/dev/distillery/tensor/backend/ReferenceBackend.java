@@ -602,6 +602,24 @@ public final class ReferenceBackend implements Backend {
         return out;
     }
 
+    @Override
+    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
+                         double weightDecay, boolean decoupled, long step) {
+        double bc1 = 1 - Math.pow(beta1, step), bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        for (int i = 0; i < param.numel(); i++) {
+            double p = get(param, i), g = get(grad, i);
+            if (weightDecay != 0) {
+                if (decoupled) p *= 1 - lr * weightDecay;
+                else g += weightDecay * p;
+            }
+            double m = beta1 * get(expAvg, i) + (1 - beta1) * g;
+            double v = beta2 * get(expAvgSq, i) + (1 - beta2) * g * g;
+            set(expAvg, i, m);
+            set(expAvgSq, i, v);
+            set(param, i, p - (lr / bc1) * m / (Math.sqrt(v) / bc2Sqrt + eps));
+        }
+    }
+
     /** The value of random draw {@code counter}: shared by every backend so they agree bit for bit. */
     public static double randomValue(RandomKind kind, double a, double b, long seed, long counter) {
         return kind == RandomKind.UNIFORM ? a + (b - a) * Rng.uniform(seed, counter) : a + b * Rng.normal(seed, counter);

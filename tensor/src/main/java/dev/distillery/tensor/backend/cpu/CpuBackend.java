@@ -74,6 +74,9 @@ public final class CpuBackend implements Backend {
     @Override public Tensor gather(Tensor x, int dim, Tensor index) { return Indexing.gather(x, dim, index); }
     @Override public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) { return Indexing.pad(x, pads, mode, value); }
     @Override public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) { return Gradients.unaryBackward(op, x, gradOut, p0, p1); }
+    @Override public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, long step) {
+        OptimizerKernels.adamStep(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
     @Override public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) { return Gradients.scatterAdd(index, src, dim, outShape); }
 
     @Override

@@ -9,7 +9,7 @@ import dev.distillery.tensor.backend.UnaryOp;
 import dev.distillery.tensor.testing.TensorAsserts;
 import org.junit.jupiter.api.Test;
 
-/** The backward kernels (unaryBackward, scatterAdd) against the scalar reference on awkward shapes. */
+/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep) against the scalar reference on awkward shapes. */
 class CpuGradientsVsReferenceTest {
     private static final Backend CPU = CpuBackend.create(), REF = ReferenceBackend.INSTANCE;
 
@@ -70,5 +70,27 @@ class CpuGradientsVsReferenceTest {
         } finally {
             Parallel.setThreads(before);
         }
+    }
+
+    @Test
+    void adamStepMatchesTheReference() {
+        for (DType dt : new DType[]{DType.F32, DType.F64})
+            for (boolean decoupled : new boolean[]{true, false})
+                for (int n : new int[]{1, 37, 1000}) {
+                    Tensor[] ref = new Tensor[4], cpu = new Tensor[4];
+                    for (int k = 0; k < 4; k++) {
+                        Tensor t = TensorAsserts.randn(100 + k + n, dt, n);
+                        if (k == 3) t = t.abs(); // exp_avg_sq is non-negative
+                        ref[k] = t.copy();
+                        cpu[k] = t.copy();
+                    }
+                    for (long step = 1; step <= 3; step++) {
+                        REF.adamStep(ref[0], ref[1], ref[2], ref[3], 1e-2, 0.9, 0.99, 1e-8, 0.05, decoupled, step);
+                        CPU.adamStep(cpu[0], cpu[1], cpu[2], cpu[3], 1e-2, 0.9, 0.99, 1e-8, 0.05, decoupled, step);
+                    }
+                    String what = "adamStep " + dt + (decoupled ? " AdamW" : " Adam") + " n=" + n;
+                    double rtol = dt == DType.F64 ? 1e-12 : 2e-5;
+                    for (int k : new int[]{0, 2, 3}) TensorAsserts.assertClose(ref[k], cpu[k], rtol, 1e-6, what + " tensor " + k);
+                }
     }
 }
