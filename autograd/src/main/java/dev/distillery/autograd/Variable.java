@@ -403,7 +403,7 @@ public class Variable {
      * keys after each query. Composed from primitives, so its gradient needs no rule of its own.
      */
     public static Variable attention(Variable q, Variable k, Variable v, boolean causal, double scale) {
-        Variable scores = q.matmul(k.mT()).mul(scale);
+        Variable scores = q.mul(scale).matmul(k.mT()); // scaling q is cheaper than scaling the Lq x Lk scores
         if (causal) {
             int lq = q.size(-2), lk = k.size(-2);
             Tensor allowed = Tensor.arange(lk, scores.dtype()).view(1, lk).le(Tensor.arange(lq, scores.dtype()).view(lq, 1).add(lk - lq));

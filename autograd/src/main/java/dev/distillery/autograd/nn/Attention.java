@@ -42,7 +42,8 @@ public final class Attention extends Module {
         Variable ctx = context == null ? x : context;
         int b = x.size(0), lq = x.size(1), lk = ctx.size(1);
         Variable q = split(toQ.forward(x), b, lq), k = split(toK.forward(ctx), b, lk), v = split(toV.forward(ctx), b, lk);
-        Variable scores = q.matmul(k.mT()).mul(1 / Math.sqrt(headDim));
+        // Scaling q (Lq x d) rather than the scores (Lq x Lk) saves a full pass over the largest tensor.
+        Variable scores = q.mul(1 / Math.sqrt(headDim)).matmul(k.mT());
         if (causal) scores = Variable.where(causalMask(lq, lk), scores, Variable.constant(dev.distillery.tensor.Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), 1)));
         Variable probs = scores.softmax(-1);
         if (keepMaps) lastProbs = probs;
