@@ -86,12 +86,7 @@ final class Backprop {
                 Tensor aw = resizeMatrix(w, u.outW(), u.bilinear(), u.alignCorners(), g.dtype());
                 yield new Tensor[]{ah.mT().matmul(g).matmul(aw)};
             }
-            case Op.Softmax s -> {
-                Tensor gx = s.log()
-                        ? g.sub(out.exp().mul(g.sum(new int[]{s.dim()}, true)))
-                        : out.mul(g.sub(g.mul(out).sum(new int[]{s.dim()}, true)));
-                yield new Tensor[]{gx};
-            }
+            case Op.Softmax s -> new Tensor[]{Tensor.softmaxBackward(out, g, s.dim(), s.log())};
             case Op.LayerNorm l -> layerNorm(l, in, saved, g);
             case Op.GroupNorm gn -> groupNorm(gn, in, saved, g);
             case Op.Concat c -> {

@@ -893,6 +893,15 @@ public final class Tensor {
         return backend().softmax(this, Shapes.dim("logSoftmax", dim, shape.length), true);
     }
 
+    /** The backward pass of {@link #softmax} ({@code log=false}) or {@link #logSoftmax}, given that op's output. */
+    public static Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
+        output.requireCompute("softmaxBackward");
+        output.requireSame("softmaxBackward", gradOut);
+        if (!Arrays.equals(output.shape, gradOut.shape))
+            throw new IllegalArgumentException("softmaxBackward: gradient " + Shapes.str(gradOut.shape) + " and output " + Shapes.str(output.shape) + " differ");
+        return output.backend().softmaxBackward(output, gradOut, Shapes.dim("softmaxBackward", dim, output.shape.length), log);
+    }
+
     /** Layer norm over the trailing dims {@code normalizedShape}; weight/bias of that shape or null. */
     public NormResult layerNorm(int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         requireCompute("layerNorm");

@@ -122,4 +122,10 @@ public interface Backend {
      */
     void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
                   double weightDecay, boolean decoupled, long step);
+
+    /**
+     * The backward pass of {@link #softmax}: from the softmax output y (or log-softmax output) and the output gradient
+     * g, along {@code dim}: softmax {@code y (g - sum(g y))}; log-softmax {@code g - exp(y) sum(g)}. Both have y's shape.
+     */
+    Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log);
 }

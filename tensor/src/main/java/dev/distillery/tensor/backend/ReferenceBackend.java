@@ -459,6 +459,26 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
+        Tensor y = output.contiguous(), g = gradOut.contiguous();
+        Tensor out = zeros(output.dtype(), output.shape());
+        int len = y.size(dim), stride = y.stride(dim);
+        forEachLine(y, dim, start -> {
+            int base = start - y.offset();
+            double s = 0;
+            for (int i = 0; i < len; i++) {
+                double gi = g.storage().getDouble(g.offset() + base + i * stride);
+                s += log ? gi : gi * y.storage().getDouble(start + i * stride);
+            }
+            for (int i = 0; i < len; i++) {
+                double yi = y.storage().getDouble(start + i * stride), gi = g.storage().getDouble(g.offset() + base + i * stride);
+                out.storage().setDouble(base + i * stride, log ? gi - Math.exp(yi) * s : yi * (gi - s));
+            }
+        });
+        return out;
+    }
+
+    @Override
     public NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
         Tensor xc = x.contiguous();
         int rows = x.numel() / Math.max(1, normSize);

@@ -67,6 +67,7 @@ public final class CpuBackend implements Backend {
     @Override public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) { return Pooling.maxPool2d(x, p); }
     @Override public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) { return Pooling.upsample2d(x, outH, outW, bilinear, alignCorners); }
     @Override public Tensor softmax(Tensor x, int dim, boolean log) { return Norms.softmax(x, dim, log); }
+    @Override public Tensor softmaxBackward(Tensor y, Tensor g, int dim, boolean log) { return Norms.softmaxBackward(y, g, dim, log); }
     @Override public NormResult layerNorm(Tensor x, Tensor w, Tensor b, int normSize, double eps) { return Norms.layerNorm(x, w, b, normSize, eps); }
     @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) { return Norms.groupNorm(x, groups, w, b, eps); }
     @Override public Tensor concat(List<Tensor> parts, int dim) { return Indexing.concat(parts, dim); }

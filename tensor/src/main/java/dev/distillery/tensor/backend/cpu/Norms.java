@@ -31,6 +31,57 @@ final class Norms {
 
     // ------------------------------------------------------------------------------------------------ softmax
 
+    /**
+     * Softmax backward; rows along the last dim of contiguous F32 tensors in one fused pass per row (a dot product,
+     * then the update), everything else by the reference.
+     */
+    static Tensor softmaxBackward(Tensor y, Tensor g, int dim, boolean log) {
+        int n = y.numel();
+        if (y.dtype() != DType.F32 || dim != y.dim() - 1 || n == 0)
+            return dev.distillery.tensor.backend.ReferenceBackend.INSTANCE.softmaxBackward(y, g, dim, log);
+        Tensor yc = y.contiguous(), gc = g.contiguous();
+        Tensor out = Elementwise.alloc(DType.F32, y.shape());
+        float[] ys = StridedIter.f32(yc), gs = StridedIter.f32(gc), os = StridedIter.f32(out);
+        int len = y.size(dim), rows = n / len, yo = yc.offset(), go = gc.offset();
+        Parallel.forRange(rows, Math.max(1, GRAIN / len), log
+                ? (a, b) -> logSoftmaxBackwardRows(ys, yo, gs, go, os, len, a, b)
+                : (a, b) -> softmaxBackwardRows(ys, yo, gs, go, os, len, a, b));
+        return out;
+    }
+
+    private static void softmaxBackwardRows(float[] y, int yo, float[] g, int go, float[] o, int len, int r0, int r1) {
+        float[] tmp = new float[L];
+        for (int r = r0; r < r1; r++) {
+            int yb = yo + r * len, gb = go + r * len, ob = r * len, i = 0;
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(len); i < ub; i += L)
+                acc = FloatVector.fromArray(F, g, gb + i).fma(FloatVector.fromArray(F, y, yb + i), acc);
+            double s = VMath.sumLanes(acc, tmp);
+            for (; i < len; i++) s += g[gb + i] * y[yb + i];
+            float fs = (float) s;
+            i = 0;
+            for (int ub = F.loopBound(len); i < ub; i += L)
+                FloatVector.fromArray(F, y, yb + i).mul(FloatVector.fromArray(F, g, gb + i).sub(fs)).intoArray(o, ob + i);
+            for (; i < len; i++) o[ob + i] = y[yb + i] * (g[gb + i] - fs);
+        }
+    }
+
+    private static void logSoftmaxBackwardRows(float[] y, int yo, float[] g, int go, float[] o, int len, int r0, int r1) {
+        float[] tmp = new float[L];
+        for (int r = r0; r < r1; r++) {
+            int yb = yo + r * len, gb = go + r * len, ob = r * len, i = 0;
+            FloatVector acc = FloatVector.zero(F);
+            for (int ub = F.loopBound(len); i < ub; i += L) acc = acc.add(FloatVector.fromArray(F, g, gb + i));
+            double s = VMath.sumLanes(acc, tmp);
+            for (; i < len; i++) s += g[gb + i];
+            float fs = (float) s;
+            i = 0;
+            for (int ub = F.loopBound(len); i < ub; i += L)
+                FloatVector.fromArray(F, g, gb + i).sub(VMath.exp(FloatVector.fromArray(F, y, yb + i)).mul(fs)).intoArray(o, ob + i);
+            for (; i < len; i++) o[ob + i] = g[gb + i] - (float) Math.exp(y[yb + i]) * fs;
+        }
+    }
+
     static Tensor softmax(Tensor x, int dim, boolean log) {
         Tensor out = Elementwise.alloc(x.dtype(), x.shape());
         int n = x.numel();

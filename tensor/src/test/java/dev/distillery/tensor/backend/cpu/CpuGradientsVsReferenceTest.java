@@ -93,4 +93,19 @@ class CpuGradientsVsReferenceTest {
                     for (int k : new int[]{0, 2, 3}) TensorAsserts.assertClose(ref[k], cpu[k], rtol, 1e-6, what + " tensor " + k);
                 }
     }
+
+    @Test
+    void softmaxBackwardMatchesTheReference() {
+        long seed = 300;
+        for (DType dt : new DType[]{DType.F32, DType.F64})
+            for (boolean log : new boolean[]{false, true})
+                for (int[] shape : new int[][]{{1, 1}, {3, 17}, {4, 5, 256}, {2, 33, 3}})
+                    for (int dim : new int[]{-1, 1}) {
+                        Tensor x = TensorAsserts.randnStrided(seed++, dt, shape), g = TensorAsserts.randnStrided(seed++, dt, shape);
+                        Tensor y = log ? REF.softmax(x, Math.floorMod(dim, shape.length), true) : REF.softmax(x, Math.floorMod(dim, shape.length), false);
+                        int d = Math.floorMod(dim, shape.length);
+                        TensorAsserts.assertClose(REF.softmaxBackward(y, g, d, log), CPU.softmaxBackward(y, g, d, log), dt == DType.F64 ? 1e-12 : 2e-5, 1e-6,
+                                "softmaxBackward " + dt + (log ? " log" : "") + " dim " + d + " " + TensorAsserts.str(shape));
+                    }
+    }
 }
