@@ -123,7 +123,11 @@ public final class Parallel {
         }
 
         void awaitAll() {
-            while (done.get() < chunks) Thread.onSpinWait();
+            // Spin briefly (chunks are short), then yield so a long wait does not starve other processes.
+            for (int spins = 0; done.get() < chunks; spins++) {
+                if (spins < 20_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
             Throwable t = failure.get();
             if (t instanceof RuntimeException r) throw r;
             if (t instanceof Error e) throw e;
