@@ -690,7 +690,7 @@ public final class Tensor {
     private Tensor reduce(String name, ReduceOp op, int[] dims, boolean keepDim, double correction) {
         requireCompute(name);
         int[] d = reduceDims(name, dims);
-        if (shape.length == 0) return keepDim ? this.copy() : this.copy();
+        if (shape.length == 0) return copy();
         for (int x : d)
             if (shape[x] == 0 && op != ReduceOp.SUM && op != ReduceOp.MEAN)
                 throw new IllegalArgumentException(name + ": cannot reduce empty dim " + x + " of shape " + Shapes.str(shape));
@@ -749,23 +749,21 @@ public final class Tensor {
 
     /** Views [b0.., m, k] as [B, m, k] when the batch dims collapse; copies otherwise. */
     private static Tensor flattenBatch(Tensor t, int batchRank, int nb) {
-        int[] st = t.strides;
-        int batchStride = batchRank == 0 ? 0 : st[batchRank - 1];
-        boolean ok = true;
-        for (int i = batchRank - 2; i >= 0 && ok; i--) {
-            if (t.shape[i + 1] == 1) continue;
-            ok = st[i] == st[i + 1] * t.shape[i + 1] || t.shape[i] == 1;
-        }
-        if (ok && batchRank > 0) {
-            // Batch stride: the stride of the innermost non-trivial batch dim.
-            batchStride = 0;
-            for (int i = batchRank - 1; i >= 0; i--) if (t.shape[i] != 1) { batchStride = st[i]; break; }
-            return new Tensor(t.storage, new int[]{nb, t.shape[batchRank], t.shape[batchRank + 1]},
-                    new int[]{batchStride, st[batchRank], st[batchRank + 1]}, t.offset);
-        }
         if (batchRank == 0) return t.unsqueeze(0);
-        Tensor c = t.contiguous();
-        return c.view(nb, t.shape[batchRank], t.shape[batchRank + 1]);
+        // The batch dims collapse into one when, size-1 dims aside, each stride is the next one's stride times its size.
+        int batchStride = 0, innerStride = -1, innerSize = 0;
+        boolean ok = true;
+        for (int i = batchRank - 1; i >= 0; i--) {
+            if (t.shape[i] == 1) continue;
+            if (innerStride < 0) batchStride = t.strides[i];
+            else ok &= t.strides[i] == innerStride * innerSize;
+            innerStride = t.strides[i];
+            innerSize = t.shape[i];
+        }
+        if (ok)
+            return new Tensor(t.storage, new int[]{nb, t.shape[batchRank], t.shape[batchRank + 1]},
+                    new int[]{batchStride, t.strides[batchRank], t.strides[batchRank + 1]}, t.offset);
+        return t.contiguous().view(nb, t.shape[batchRank], t.shape[batchRank + 1]);
     }
 
     // ------------------------------------------------------------------------------------------ convolution, pooling, resize

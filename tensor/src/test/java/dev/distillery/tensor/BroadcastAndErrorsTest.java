@@ -65,6 +65,24 @@ class BroadcastAndErrorsTest {
     }
 
     @Test
+    void matmulBroadcastAcrossASizeOneBatchDim() {
+        // Batch [2, 1, 3] from an operand broadcast over the first dim: the batch dims cannot collapse into one
+        // stride, so every product must still pair the right matrices.
+        Tensor a = Tensor.arange(1 * 1 * 3 * 2 * 2, DType.F32).view(1, 1, 3, 2, 2);
+        Tensor b = Tensor.arange(2 * 1 * 1 * 2 * 2, DType.F32).view(2, 1, 1, 2, 2);
+        Tensor z = a.matmul(b);
+        assertArrayEquals(new int[]{2, 1, 3, 2, 2}, z.shape());
+        for (int i = 0; i < 2; i++)
+            for (int k = 0; k < 3; k++)
+                for (int r = 0; r < 2; r++)
+                    for (int c = 0; c < 2; c++) {
+                        double s = 0;
+                        for (int j = 0; j < 2; j++) s += a.get(0, 0, k, r, j) * b.get(i, 0, 0, j, c);
+                        assertEquals(s, z.get(i, 0, k, r, c), "batch (" + i + ", " + k + ") element (" + r + ", " + c + ")");
+                    }
+    }
+
+    @Test
     void convChecksChannelsAndGroups() {
         Tensor x = Tensor.zeros(DType.F32, 1, 4, 5, 5), w = Tensor.zeros(DType.F32, 6, 3, 3, 3);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> x.conv2d(w, null, Conv2dParams.of(1, 1)));
