@@ -1,7 +1,6 @@
 package dev.distillery.autograd.optim;
 
 import dev.distillery.autograd.nn.Parameter;
-import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
 
 import java.util.LinkedHashMap;
@@ -93,9 +92,5 @@ public abstract class Optimizer {
     /** Writes {@code value} into {@code target}'s storage (the in-place update every optimiser ends with). */
     protected static void assign(Tensor target, Tensor value) {
         target.copyFrom(value);
-    }
-
-    static Tensor scalarLike(Tensor t, double v) {
-        return Tensor.scalar(v, t.dtype() == DType.F64 ? DType.F64 : DType.F32);
     }
 }

@@ -1,15 +1,12 @@
 package dev.distillery.models.text;
 
 import dev.distillery.tensor.Tensor;
-import dev.distillery.tensor.io.Safetensors;
+import dev.distillery.tensor.testing.Golden;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,18 +29,7 @@ public final class ClipTextFixtures {
     }
 
     public static Map<String, Tensor> safetensors(String resource) {
-        try {
-            Path tmp = Files.createTempFile("fixture-", ".safetensors");
-            try (InputStream in = ClipTextFixtures.class.getResourceAsStream(resource)) {
-                if (in == null) throw new IllegalStateException("test resource " + resource + " not on the class path");
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                return Safetensors.read(tmp);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Golden.resource(resource);
     }
 
     /** The "name [d0, d1]" lines of a manifest, comments dropped, in file order. */

@@ -441,7 +441,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public Tensor softmax(Tensor x, int dim, boolean log) {
-        Tensor xc = x.contiguous() == x ? x : x.copy();
+        Tensor xc = x.contiguous();
         Tensor out = zeros(x.dtype(), x.shape());
         int len = x.size(dim), stride = xc.stride(dim);
         forEachLine(xc, dim, start -> {

@@ -12,7 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Loads PyTorch golden fixtures (safetensors under {@code /golden/} on the test class path), once per JVM. */
+/** Loads safetensors fixtures from the test class path (PyTorch golden values under {@code /golden/}), once per JVM. */
 public final class Golden {
     private static final Map<String, Map<String, Tensor>> CACHE = new ConcurrentHashMap<>();
 
@@ -20,9 +20,14 @@ public final class Golden {
 
     /** All tensors of {@code /golden/<file>}. */
     public static Map<String, Tensor> load(String file) {
-        return CACHE.computeIfAbsent(file, f -> {
-            try (InputStream in = Golden.class.getResourceAsStream("/golden/" + f)) {
-                if (in == null) throw new IllegalStateException("golden fixture /golden/" + f + " not on the test class path");
+        return resource("/golden/" + file);
+    }
+
+    /** All tensors of the safetensors file at class-path {@code resource} (an absolute path such as {@code /vae/x.safetensors}). */
+    public static Map<String, Tensor> resource(String resource) {
+        return CACHE.computeIfAbsent(resource, r -> {
+            try (InputStream in = Golden.class.getResourceAsStream(r)) {
+                if (in == null) throw new IllegalStateException("test resource " + r + " not on the class path");
                 Path tmp = Files.createTempFile("golden-", ".safetensors");
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 try {
