@@ -403,13 +403,18 @@ public class Variable {
      * keys after each query. Composed from primitives, so its gradient needs no rule of its own.
      */
     public static Variable attention(Variable q, Variable k, Variable v, boolean causal, double scale) {
+        return attentionProbabilities(q, k, causal, scale).matmul(v);
+    }
+
+    /** The attention probabilities softmax(q k^T * scale + mask) of {@link #attention}, [..., Lq, Lk]. */
+    public static Variable attentionProbabilities(Variable q, Variable k, boolean causal, double scale) {
         Variable scores = q.mul(scale).matmul(k.mT()); // scaling q is cheaper than scaling the Lq x Lk scores
         if (causal) {
             int lq = q.size(-2), lk = k.size(-2);
             Tensor allowed = Tensor.arange(lk, scores.dtype()).view(1, lk).le(Tensor.arange(lq, scores.dtype()).view(lq, 1).add(lk - lq));
             scores = where(allowed, scores, constant(Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), 1)));
         }
-        return scores.softmax(-1).matmul(v);
+        return scores.softmax(-1);
     }
 
     /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */

@@ -42,10 +42,7 @@ public final class Attention extends Module {
         Variable ctx = context == null ? x : context;
         int b = x.size(0), lq = x.size(1), lk = ctx.size(1);
         Variable q = split(toQ.forward(x), b, lq), k = split(toK.forward(ctx), b, lk), v = split(toV.forward(ctx), b, lk);
-        // Scaling q (Lq x d) rather than the scores (Lq x Lk) saves a full pass over the largest tensor.
-        Variable scores = q.mul(1 / Math.sqrt(headDim)).matmul(k.mT());
-        if (causal) scores = Variable.where(causalMask(lq, lk), scores, Variable.constant(dev.distillery.tensor.Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), 1)));
-        Variable probs = scores.softmax(-1);
+        Variable probs = Variable.attentionProbabilities(q, k, causal, 1 / Math.sqrt(headDim));
         if (keepMaps) lastProbs = probs;
         Variable o = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, lq, heads * headDim);
         return toOut.forward(o);
@@ -53,11 +50,5 @@ public final class Attention extends Module {
 
     private Variable split(Variable t, int b, int l) {
         return t.reshape(b, l, heads, headDim).permute(0, 2, 1, 3);
-    }
-
-    private static dev.distillery.tensor.Tensor causalMask(int lq, int lk) {
-        var keys = dev.distillery.tensor.Tensor.arange(lk, dev.distillery.tensor.DType.F32).view(1, lk);
-        var queries = dev.distillery.tensor.Tensor.arange(lq, dev.distillery.tensor.DType.F32).view(lq, 1).add(lk - lq);
-        return keys.le(queries);
     }
 }
