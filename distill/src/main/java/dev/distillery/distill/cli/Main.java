@@ -1,6 +1,6 @@
 package dev.distillery.distill.cli;
 
-import dev.distillery.distill.teacher.Mlp2dDenoiser;
+import dev.distillery.distill.teacher.MlpDenoiser;
 import dev.distillery.distill.teacher.TeacherConfig;
 import dev.distillery.distill.teacher.TeacherTrainer;
 import dev.distillery.distill.train.Checkpoint;
@@ -231,7 +231,7 @@ public final class Main implements Runnable {
             Path ck = checkpoint;
             if (ck == null) ck = new Checkpoint(run.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
                     .orElseThrow(() -> new ParameterException(cl, "--run " + run + ": no complete checkpoint yet"));
-            Mlp2dDenoiser model = TeacherTrainer.newModel(cfg);
+            MlpDenoiser model = TeacherTrainer.newModel(cfg);
             Ema ema = new Ema(model, cfg.emaDecay());
             long step = Checkpoint.load(ck, model, ema, null).step();
             if (!noEma) ema.copyTo(model);

@@ -96,14 +96,14 @@ public final class TeacherTrainer {
     private static double sq(double v) { return v * v; }
 
     /** A model shaped by {@code cfg} with its initial weights. */
-    public static Mlp2dDenoiser newModel(TeacherConfig cfg) {
-        return new Mlp2dDenoiser(cfg.width(), cfg.depth(), cfg.embDim(), new Rng(cfg.seed()));
+    public static MlpDenoiser newModel(TeacherConfig cfg) {
+        return new MlpDenoiser(cfg.width(), cfg.depth(), cfg.embDim(), new Rng(cfg.seed()));
     }
 
     private static Result loop(TeacherConfig cfg, RunDir run, Path from, long stopAfter, PrintStream log) throws IOException {
         try (run) {
             EdmPreconditioning pre = new EdmPreconditioning(cfg.sigmaData());
-            Mlp2dDenoiser model = newModel(cfg);
+            MlpDenoiser model = newModel(cfg);
             Ema ema = new Ema(model, cfg.emaDecay());
             Adam opt = Adam.adamW(model.namedParameters(), cfg.lr(), 0.9, 0.999, 1e-8, cfg.weightDecay());
             LrSchedule sched = LrSchedule.cosine(cfg.lr(), cfg.lr() * cfg.minLrFraction(), cfg.warmup(), cfg.steps());
@@ -162,7 +162,7 @@ public final class TeacherTrainer {
                     rngs.put("noise", noiseRng);
                     rngs.put("sigma", sigmaRng);
                     ckpt.save(model, ema, opt, new Checkpoint.State(step, rngs, loader.state().encode()));
-                    Mlp2dDenoiser emaModel = newModel(cfg);
+                    MlpDenoiser emaModel = newModel(cfg);
                     ema.copyTo(emaModel);
                     Tensor gen = sample(emaModel, pre, cfg.plotSamples(), cfg.sampleSteps(), new Rng(cfg.seed() + EVAL_SEED_OFFSET));
                     Tensor ref = Toy2d.sample(cfg.kind(), new Rng(cfg.seed() + EVAL_SEED_OFFSET + 1), cfg.plotSamples());
@@ -180,7 +180,7 @@ public final class TeacherTrainer {
     }
 
     /** One forward/backward pass; returns the loss. Leaves gradients in the model. */
-    static double trainStep(Mlp2dDenoiser model, EdmPreconditioning pre, TeacherConfig cfg, Tensor x0, Rng noiseRng, Rng sigmaRng, Adam opt) {
+    static double trainStep(MlpDenoiser model, EdmPreconditioning pre, TeacherConfig cfg, Tensor x0, Rng noiseRng, Rng sigmaRng, Adam opt) {
         int b = x0.size(0);
         double[] z = Tensor.randn(sigmaRng, DType.F64, b).toDoubleArray();
         double[] sigma = new double[b], cSkip = new double[b], cOut = new double[b], cIn = new double[b], cNoise = new double[b], w = new double[b];
@@ -208,11 +208,11 @@ public final class TeacherTrainer {
     }
 
     /** {@code n} Heun samples of the EDM ODE from {@code model} on the Karras grid (0.002 .. 80, rho 7). */
-    public static Tensor sample(Mlp2dDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng) {
+    public static Tensor sample(MlpDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng) {
         return sample(model, pre, n, steps, rng, true);
     }
 
-    public static Tensor sample(Mlp2dDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng, boolean heun) {
+    public static Tensor sample(MlpDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng, boolean heun) {
         double[] sigmas = Sigmas.karras(steps, SIGMA_MIN, SIGMA_MAX, RHO);
         Tensor x = EdmSampler.initialNoise(rng, sigmas[0], DType.F32, n, 2);
         try (var g = NoGrad.enter()) {
@@ -226,7 +226,7 @@ public final class TeacherTrainer {
 
     private static Result finish(TeacherConfig cfg, RunDir run, Ema ema, EdmPreconditioning pre, long step, PrintStream log) throws IOException {
         log.println("Evaluating the EMA model (" + cfg.evalSamples() + " samples, Heun " + cfg.sampleSteps() + " steps)...");
-        Mlp2dDenoiser emaModel = newModel(cfg);
+        MlpDenoiser emaModel = newModel(cfg);
         ema.copyTo(emaModel);
         Map<String, Object> m = evaluate(emaModel, pre, cfg);
         Tensor gen = (Tensor) m.remove("_samples");
@@ -255,7 +255,7 @@ public final class TeacherTrainer {
     }
 
     /** Final metrics of a model: SW_1/SW_2 and MMD to fresh data, their floors between two data samples, and for ring8 the exact-denoiser MSE. */
-    public static Map<String, Object> evaluate(Mlp2dDenoiser model, EdmPreconditioning pre, TeacherConfig cfg) {
+    public static Map<String, Object> evaluate(MlpDenoiser model, EdmPreconditioning pre, TeacherConfig cfg) {
         int n = cfg.evalSamples();
         long es = cfg.seed() + EVAL_SEED_OFFSET;
         Tensor gen = sample(model, pre, n, cfg.sampleSteps(), new Rng(es + 2));

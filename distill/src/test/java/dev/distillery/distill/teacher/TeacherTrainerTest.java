@@ -22,7 +22,7 @@ class TeacherTrainerTest {
         double sd = TeacherTrainer.dataStd(cfg);
         assertEquals(Math.sqrt(2 + 0.01), sd, 0.05);
         EdmPreconditioning pre = new EdmPreconditioning(sd);
-        Mlp2dDenoiser model = new Mlp2dDenoiser(64, 3, 16, new Rng(0));
+        MlpDenoiser model = new MlpDenoiser(64, 3, 16, new Rng(0));
         Adam opt = Adam.adamW(model.namedParameters(), 5e-3, 0.9, 0.999, 1e-8, 0);
         Tensor held = Toy2d.sample(Toy2d.Kind.RING8, new Rng(99), 4096).to(DType.F32);
         // the loss on a fixed held-out batch with fixed noise, before and after 200 steps
@@ -41,7 +41,7 @@ class TeacherTrainerTest {
 
     @Test
     void denoiserIsPreconditioned() {
-        Mlp2dDenoiser m = new Mlp2dDenoiser(8, 2, 4, new Rng(0));
+        MlpDenoiser m = new MlpDenoiser(8, 2, 4, new Rng(0));
         Tensor x = Tensor.randn(new Rng(1), DType.F32, 5, 2);
         Tensor d = m.denoiser(new EdmPreconditioning(1.4)).predict(x, 1e-4);
         // at tiny sigma c_skip ~ 1 and c_out ~ sigma: D(x) ~ x

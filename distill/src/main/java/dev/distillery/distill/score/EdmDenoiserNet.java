@@ -1,0 +1,56 @@
+package dev.distillery.distill.score;
+
+import dev.distillery.autograd.NoGrad;
+import dev.distillery.autograd.Variable;
+import dev.distillery.autograd.nn.Module;
+import dev.distillery.models.diffusion.Denoiser;
+import dev.distillery.models.diffusion.EdmPreconditioning;
+import dev.distillery.tensor.Tensor;
+
+/**
+ * A trainable denoiser in the EDM convention, the one network type every score-distillation method works with (teacher,
+ * generator, fake score, degradation-path nodes): {@code D(x; sigma) ~ E[x0 | x0 + sigma n = x]}, with one sigma per
+ * sample and optional conditioning (class labels). The score is {@code (D - x) / sigma^2}.
+ *
+ * <p>{@link #denoise} is differentiable with respect to {@code x} and to the module's parameters; it builds a graph
+ * only where gradients are enabled (use {@link NoGrad} otherwise). Implementations: {@link EdmMlpNet} (flat vectors),
+ * and pixel UNets.
+ */
+public interface EdmDenoiserNet {
+    /** The module holding the parameters (its state-dict keys are the checkpoint keys). */
+    Module module();
+
+    /** The EDM preconditioning (sigma_data) the network was trained with. */
+    EdmPreconditioning preconditioning();
+
+    /** The shape of one sample, without the batch dimension. */
+    int[] sampleShape();
+
+    /**
+     * D(x; sigma).
+     *
+     * @param x     [B, sampleShape...]
+     * @param sigma one noise level per sample, length B, all > 0
+     * @param cond  conditioning per sample (e.g. I64 class labels [B]), or null when unconditional
+     */
+    Variable denoise(Variable x, double[] sigma, Tensor cond);
+
+    /** A network of the same architecture holding a copy of this one's weights (no shared storage). */
+    EdmDenoiserNet copy();
+
+    /** This network as a sampler's {@link Denoiser} (EDM convention, shared sigma), with fixed conditioning. */
+    default Denoiser asDenoiser(Tensor cond) {
+        return (x, s) -> {
+            double[] sig = new double[x.size(0)];
+            java.util.Arrays.fill(sig, s);
+            try (var g = NoGrad.enter()) {
+                return denoise(Variable.constant(x), sig, cond).value();
+            }
+        };
+    }
+
+    /** Copies the weights of {@code from} (same architecture) into this network. */
+    default void loadWeightsFrom(EdmDenoiserNet from) {
+        module().loadStateDict(from.module().stateDict(), true);
+    }
+}
