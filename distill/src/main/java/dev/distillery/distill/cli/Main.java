@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
 /** The {@code distillery} command line: {@code quickstart}, {@code train-teacher}, {@code sample}. */
 @Command(name = "distillery", mixinStandardHelpOptions = true, version = "distillery 0.1.0-SNAPSHOT",
         description = "Pure-JVM diffusion training and distillation.",
-        subcommands = {Main.Quickstart.class, Main.TrainTeacher.class, Main.Sample.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Quickstart.class, Main.TrainTeacher.class, Main.Sample.class, Distill.class, DisBackExperimentCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Spec CommandSpec spec;
 
@@ -52,8 +52,10 @@ public final class Main implements Runnable {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            boolean debug = Boolean.getBoolean("distillery.debug");
             if (ex instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + ex.getMessage());
+                if (debug) ex.printStackTrace(cmd.getErr());
                 return 2;
             }
             if (ex instanceof java.io.IOException || ex instanceof dev.distillery.distill.train.NanGuard.NonFiniteLossException) {

@@ -53,4 +53,12 @@ public interface EdmDenoiserNet {
     default void loadWeightsFrom(EdmDenoiserNet from) {
         module().loadStateDict(from.module().stateDict(), true);
     }
+
+    /** Per-sample values as a tensor [B, 1, ..., 1] of {@code like}'s dtype that broadcasts against {@code like} [B, ...]. */
+    static Tensor perSample(double[] v, Tensor like) {
+        int[] shape = new int[like.dim()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = v.length;
+        return Tensor.of(v, shape).to(like.dtype());
+    }
 }

@@ -4,7 +4,6 @@ import dev.distillery.autograd.Variable;
 import dev.distillery.autograd.nn.Module;
 import dev.distillery.distill.teacher.MlpDenoiser;
 import dev.distillery.models.diffusion.EdmPreconditioning;
-import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -55,8 +54,8 @@ public final class EdmMlpNet implements EdmDenoiserNet {
             cNoise[i] = pre.cNoise(s);
         }
         Variable flat = x.reshape(b, net.dim());
-        Variable f = net.forward(flat.mul(Variable.constant(column(cIn))), cNoise);
-        Variable d = flat.mul(Variable.constant(column(cSkip))).add(f.mul(Variable.constant(column(cOut))));
+        Variable f = net.forward(flat.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, flat.value()))), cNoise);
+        Variable d = flat.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, flat.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, flat.value()))));
         return d.reshape(x.shape());
     }
 
@@ -65,10 +64,5 @@ public final class EdmMlpNet implements EdmDenoiserNet {
         MlpDenoiser twin = net.sameShape(new Rng(0));
         twin.loadStateDict(net.stateDict(), true);
         return new EdmMlpNet(twin, pre, sampleShape);
-    }
-
-    /** A [B, 1] F32 column of per-sample coefficients (broadcasts over the features). */
-    public static Tensor column(double[] v) {
-        return Tensor.of(v, v.length, 1).to(DType.F32);
     }
 }

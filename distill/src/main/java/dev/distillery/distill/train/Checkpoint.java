@@ -118,6 +118,22 @@ public final class Checkpoint {
      * @return the new checkpoint's directory
      */
     public Path save(Module model, Ema ema, Optimizer optimizer, State state) throws IOException {
+        Map<String, Map<String, Tensor>> tensorFiles = new LinkedHashMap<>();
+        tensorFiles.put(MODEL_FILE, model.stateDict());
+        if (ema != null) tensorFiles.put(EMA_FILE, ema.stateDict());
+        if (optimizer != null) tensorFiles.put(OPTIMIZER_FILE, optimizer.stateDict());
+        return save(tensorFiles, state);
+    }
+
+    /**
+     * Writes a checkpoint made of named safetensors files (e.g. {@code generator.safetensors},
+     * {@code fake.safetensors}, one per network and optimiser of a multi-network run) and {@code state}, with the same
+     * atomicity, validation and pruning as {@link #save(Module, Ema, Optimizer, State)}. Read the files back with
+     * {@link #readTensors}.
+     */
+    public Path save(Map<String, Map<String, Tensor>> tensorFiles, State state) throws IOException {
+        for (String f : tensorFiles.keySet())
+            if (f.equals(STATE_FILE) || f.contains("/") || f.startsWith(".")) throw new IllegalArgumentException("checkpoint file name not allowed: " + f);
         String name = dirName(state.step());
         Path target = dir.resolve(name);
         Path tmp = dir.resolve(".tmp-" + name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
@@ -125,9 +141,7 @@ public final class Checkpoint {
         try {
             Files.createDirectory(tmp);
             Map<String, Object> files = new LinkedHashMap<>();
-            writeTensors(tmp, MODEL_FILE, model.stateDict(), files);
-            if (ema != null) writeTensors(tmp, EMA_FILE, ema.stateDict(), files);
-            if (optimizer != null) writeTensors(tmp, OPTIMIZER_FILE, optimizer.stateDict(), files);
+            for (var e : tensorFiles.entrySet()) writeTensors(tmp, e.getKey(), e.getValue(), files);
 
             Map<String, Object> rngs = new LinkedHashMap<>();
             state.rngs().forEach((k, r) -> {
@@ -324,6 +338,13 @@ public final class Checkpoint {
         if (ema != null) restore(ckpt.resolve(EMA_FILE), () -> ema.loadStateDict(e));
         if (optimizer != null) restore(ckpt.resolve(OPTIMIZER_FILE), () -> optimizer.loadStateDict(o));
         return state;
+    }
+
+    /** Verifies {@code ckpt} and reads one of its tensor files (written by {@link #save(Map, State)}); errors name the file. */
+    public static Map<String, Tensor> readTensors(Path ckpt, String file) throws IOException {
+        Map<String, Object> json = check(ckpt, true);
+        if (!objectField(json, "files", ckpt.resolve(STATE_FILE)).containsKey(file)) throw new IOException(ckpt.resolve(file) + ": not part of this checkpoint");
+        return Safetensors.read(ckpt.resolve(file));
     }
 
     /** Reads only {@code state.json} of {@code ckpt} (after a full {@link #verify}). */

@@ -1,0 +1,118 @@
+package dev.distillery.distill.cli;
+
+import dev.distillery.distill.disback.DistillMethod;
+import dev.distillery.distill.disback.DistillRun;
+import dev.distillery.distill.disback.DistillRunConfig;
+import dev.distillery.distill.disback.ToyEvaluator;
+import dev.distillery.distill.score.EdmDenoiserNet;
+import dev.distillery.distill.teacher.TeacherConfig;
+import dev.distillery.distill.teacher.Teachers;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code distillery distill}: one-step distillation of a trained teacher with DisBack or its baseline. */
+@Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Distil a trained teacher into a one-step generator by score distillation: --method baseline (Diff-Instruct/DMD2 form),",
+                "disback (Stage 1 records a degradation path once, Stage 2 backtracks along it) or warm-fake (ablation).",
+                "Writes config.json, metrics.jsonl, checkpoints/, samples/, plots/ and report.md into the run directory; --resume continues it."})
+final class Distill implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    static final class Options {
+        @Option(names = "--method", defaultValue = "disback", description = "baseline | disback | warm-fake. Default: ${DEFAULT-VALUE}.") String method;
+        @Option(names = "--iterations", defaultValue = "3000", description = "Stage-2 iterations (fake step + generator step). Default: ${DEFAULT-VALUE}.") long iterations;
+        @Option(names = "--generator-loss", defaultValue = "di", description = "di (Diff-Instruct/VSD) | dmd2 (normalised). Default: ${DEFAULT-VALUE}.") String generatorLoss;
+        @Option(names = "--generator-noise", defaultValue = "lognormal:-1.2,1.2", description = "Noise levels of the generator loss: lognormal:MEAN,STD | karras:POINTS,LO,HI. Default: ${DEFAULT-VALUE}.") String generatorNoise;
+        @Option(names = "--fake-noise", defaultValue = "lognormal:-1.2,1.2", description = "Noise levels of the fake score's (and Stage 1's) DSM loss. Default: ${DEFAULT-VALUE}.") String fakeNoise;
+        @Option(names = "--batch-size", defaultValue = "256", description = "Batch size. Default: ${DEFAULT-VALUE}.") int batchSize;
+        @Option(names = "--lr", defaultValue = "3e-4", description = "Adam learning rate of generator, fake score and Stage 1. Default: ${DEFAULT-VALUE}.") double lr;
+        @Option(names = "--lr-fake", description = "Fake score's learning rate (default: --lr).") Double lrFake;
+        @Option(names = "--beta1", defaultValue = "0", description = "Adam beta1 (Diff-Instruct: 0). Default: ${DEFAULT-VALUE}.") double beta1;
+        @Option(names = "--beta2", defaultValue = "0.999", description = "Adam beta2. Default: ${DEFAULT-VALUE}.") double beta2;
+        @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay. Default: ${DEFAULT-VALUE}.") double weightDecay;
+        @Option(names = "--generator-every", defaultValue = "1", description = "Generator steps every N iterations (DMD2: 5). Default: ${DEFAULT-VALUE}.") int generatorEvery;
+        @Option(names = "--generator-first", description = "DMD2 order: generator step, then the fake step on the same samples (default: Diff-Instruct order).") boolean generatorFirst;
+        @Option(names = "--grad-clip", defaultValue = "0", description = "Gradient-norm clip for both networks (0: off). Default: ${DEFAULT-VALUE}.") double gradClip;
+        @Option(names = "--ema-decay", defaultValue = "0", description = "EMA of the generator used for evaluation (0: none). Default: ${DEFAULT-VALUE}.") double emaDecay;
+        @Option(names = "--sigma-init", defaultValue = "1.0", description = "Generator input noise level: G(z) = D(sigma_init z; sigma_init). Default: ${DEFAULT-VALUE}.") double sigmaInit;
+        @Option(names = "--degradation-steps", defaultValue = "1000", description = "Stage 1 steps K_deg (disback, warm-fake). Default: ${DEFAULT-VALUE}.") int degradationSteps;
+        @Option(names = "--degradation-every", defaultValue = "100", description = "Save a path node every N Stage-1 steps (N = K_deg / this). Default: ${DEFAULT-VALUE}.") int degradationEvery;
+        @Option(names = "--backtrack-interval", defaultValue = "100", description = "Stage-2 iterations per path node (Delta_back). Default: ${DEFAULT-VALUE}.") long backtrackInterval;
+        @Option(names = "--path-dir", paramLabel = "DIR", description = "Where the degradation path is stored and reused (default: TEACHER/paths/<digest>).") Path pathDir;
+        @Option(names = "--eval-every", defaultValue = "50", description = "Evaluate the generator every N iterations. Default: ${DEFAULT-VALUE}.") long evalEvery;
+        @Option(names = "--eval-samples", defaultValue = "4096", description = "Generator samples per evaluation. Default: ${DEFAULT-VALUE}.") int evalSamples;
+        @Option(names = "--checkpoint-every", defaultValue = "500", description = "Checkpoint every N iterations. Default: ${DEFAULT-VALUE}.") long checkpointEvery;
+        @Option(names = "--keep-checkpoints", defaultValue = "2", description = "Keep the newest N checkpoints. Default: ${DEFAULT-VALUE}.") int keepCheckpoints;
+        @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.") long seed;
+
+        DistillRunConfig config(Path teacher, String command) {
+            return new DistillRunConfig(method, teacher.toString(), iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lr,
+                    lrFake == null ? lr : lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, 1.0,
+                    degradationSteps, degradationEvery, lr, backtrackInterval, pathDir == null ? "" : pathDir.toString(), evalEvery, evalSamples,
+                    checkpointEvery, keepCheckpoints, seed, command);
+        }
+    }
+
+    @Option(names = "--teacher", paramLabel = "RUN_DIR", description = "Run directory of a train-teacher run (required unless --resume).") Path teacher;
+    @CommandLine.Mixin Options opts;
+    @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory (must not exist or be empty). Default: runs/distill-<method>-<timestamp>.") Path out;
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its newest checkpoint (its config.json wins).") Path resume;
+    @Option(names = "--stop-after", paramLabel = "ITER", defaultValue = "0", description = "Stop after this iteration as if interrupted (0: run to the end).") long stopAfter;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cl = spec.commandLine();
+        PrintWriter pw = cl.getOut();
+        PrintStream log = new PrintStream(new java.io.OutputStream() {
+            @Override public void write(int b) { pw.write(b); }
+            @Override public void flush() { pw.flush(); }
+        }, true);
+        DistillRun.Result r;
+        if (resume != null) {
+            if (!Files.isDirectory(resume)) throw new ParameterException(cl, "--resume " + resume + ": no such run directory");
+            DistillRunConfig cfg = DistillRun.readConfig(resume);
+            Path t = Path.of(cfg.teacher());
+            EdmDenoiserNet net = Teachers.loadToy(t);
+            r = DistillRun.resume(net, pathDir(cfg, t, net), evaluator(t, cfg), resume, stopAfter, log);
+        } else {
+            if (teacher == null) throw new ParameterException(cl, "--teacher RUN_DIR is required (or --resume RUN_DIR)");
+            DistillRunConfig cfg = opts.config(teacher, Main.commandString(spec));
+            try {
+                cfg.validate();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(cl, e.getMessage());
+            }
+            EdmDenoiserNet net = Teachers.loadToy(teacher);
+            Path dir = out != null ? out : Main.timestamped("distill-" + DistillMethod.parse(cfg.method()).cliName());
+            r = DistillRun.start(cfg, net, pathDir(cfg, teacher, net), evaluator(teacher, cfg), dir, stopAfter, log);
+        }
+        log.flush();
+        if (r.report() != null) {
+            pw.println();
+            pw.println("Run directory: " + r.runDir());
+            var last = r.evaluations().isEmpty() ? null : r.evaluations().getLast();
+            if (last != null) last.forEach((k, v) -> pw.println(String.format(Locale.ROOT, "  %-20s %s", k, v instanceof Double d ? String.format(Locale.ROOT, "%.5g", d) : v)));
+            pw.println("Report: " + r.report());
+        }
+        return 0;
+    }
+
+    static Path pathDir(DistillRunConfig cfg, Path teacher, EdmDenoiserNet net) {
+        return cfg.pathDir().isEmpty() ? DistillRun.defaultPathDir(teacher, cfg, net) : Path.of(cfg.pathDir());
+    }
+
+    static ToyEvaluator evaluator(Path teacher, DistillRunConfig cfg) throws java.io.IOException {
+        return new ToyEvaluator(TeacherConfig.kindOf(Teachers.datasetOf(teacher)), cfg.evalSamples(), 12345);
+    }
+}

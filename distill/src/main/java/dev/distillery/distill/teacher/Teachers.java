@@ -1,0 +1,42 @@
+package dev.distillery.distill.teacher;
+
+import dev.distillery.autograd.optim.Ema;
+import dev.distillery.distill.score.EdmMlpNet;
+import dev.distillery.distill.train.Checkpoint;
+import dev.distillery.distill.train.RunDir;
+import dev.distillery.models.diffusion.EdmPreconditioning;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads trained teachers from their run directories as {@link dev.distillery.distill.score.EdmDenoiserNet}s. */
+public final class Teachers {
+    private Teachers() {}
+
+    /** The teacher of a 2-D toy {@code train-teacher} run: its EMA weights from the newest complete checkpoint. */
+    public static EdmMlpNet loadToy(Path runDir) throws IOException {
+        if (!Files.isRegularFile(runDir.resolve(RunDir.CONFIG_FILE)))
+            throw new IllegalArgumentException("--teacher " + runDir + ": not a run directory (no " + RunDir.CONFIG_FILE + ")");
+        TeacherConfig cfg;
+        try (RunDir rd = RunDir.resume(runDir)) {
+            cfg = TeacherConfig.fromMap(rd.readConfig());
+        }
+        Path ck = new Checkpoint(runDir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
+                .orElseThrow(() -> new IllegalArgumentException("--teacher " + runDir + ": no complete checkpoint yet"));
+        MlpDenoiser model = TeacherTrainer.newModel(cfg);
+        Ema ema = new Ema(model, cfg.emaDecay());
+        Checkpoint.load(ck, model, ema, null);
+        ema.copyTo(model);
+        return new EdmMlpNet(model, new EdmPreconditioning(cfg.sigmaData()));
+    }
+
+    /** The dataset name a teacher run was trained on. */
+    public static String datasetOf(Path runDir) throws IOException {
+        try (RunDir rd = RunDir.resume(runDir)) {
+            Object d = rd.readConfig().get("dataset");
+            if (d == null) throw new IllegalArgumentException("--teacher " + runDir + ": config.json has no 'dataset'");
+            return d.toString();
+        }
+    }
+}
