@@ -34,7 +34,8 @@ import java.util.Optional;
  * continues from the newest checkpoint bit for bit.
  */
 public final class DistillRun {
-    public static final String GENERATOR = "generator.safetensors", GENERATOR_EMA = "generator_ema.safetensors", FAKE = "fake.safetensors",
+    /** The generator is the run's model (so tools that read {@code model.safetensors} / {@code ema.safetensors} find it). */
+    public static final String GENERATOR = Checkpoint.MODEL_FILE, GENERATOR_EMA = Checkpoint.EMA_FILE, FAKE = "fake.safetensors",
             GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors";
 
     /** Iteration-indexed metric rows (iteration 0 = before training) and where the report is. */
@@ -82,12 +83,11 @@ public final class DistillRun {
             String teacherDigest = WeightsDigest.of(teacher.module());
             DegradationPath path = null;
             if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, null, 0, log);
-            EdmDenoiserNet generatorNet = teacher.copy(), fake = teacher.copy();
-            if (path != null) path.loadInto(path.size() - 1, fake);   // fake score starts at P[N] (invariant 9)
-            TargetScore.Guidance guidance = null;
+            Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), null);
+            EdmDenoiserNet generatorNet = nets.generator(), fake = nets.fake();
             ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, null);
-            PathTarget pathTarget = method == DistillMethod.DISBACK ? new PathTarget(path, cfg.schedule(), teacher.copy(), guidance) : null;
-            TargetScore target = pathTarget != null ? pathTarget : TargetScore.of(teacher, guidance);
+            PathTarget pathTarget = nets.pathTarget();
+            TargetScore target = nets.target();
             Checkpoint ckpt = new Checkpoint(run.checkpoints(), cfg.keepCheckpoints());
             long k = 0;
             if (from != null) {
@@ -148,6 +148,24 @@ public final class DistillRun {
             run.syncMetrics();
             Path report = finish(cfg, run, eval, distiller, evalNet, evalGen, path);
             return new Result(run.root(), k, evaluations, report, path);
+        }
+    }
+
+    /**
+     * The networks of Stage 2 (spec disback.md §2.5 step 4, invariant 9): the generator starts as a copy of the
+     * teacher; the fake score as a copy of the teacher (baseline) or of the path end P[N] (DisBack, warm-fake); the
+     * target is the teacher (baseline, warm-fake) or the path node of the schedule (DisBack).
+     *
+     * @param guidance classifier-free guidance for the target (null: none)
+     */
+    public record Stage2(EdmDenoiserNet generator, EdmDenoiserNet fake, TargetScore target, PathTarget pathTarget) {
+        public static Stage2 create(DistillMethod method, EdmDenoiserNet teacher, DegradationPath path, BacktrackSchedule schedule,
+                                    TargetScore.Guidance guidance) throws IOException {
+            if (method.needsPath() && path == null) throw new IllegalArgumentException(method.cliName() + " needs a degradation path");
+            EdmDenoiserNet generator = teacher.copy(), fake = teacher.copy();
+            if (method.needsPath()) path.loadInto(path.size() - 1, fake);
+            PathTarget pathTarget = method == DistillMethod.DISBACK ? new PathTarget(path, schedule, teacher.copy(), guidance) : null;
+            return new Stage2(generator, fake, pathTarget != null ? pathTarget : TargetScore.of(teacher, guidance), pathTarget);
         }
     }
 

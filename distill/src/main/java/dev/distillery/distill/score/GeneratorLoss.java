@@ -40,14 +40,14 @@ public enum GeneratorLoss {
         Tensor pReal = x0.sub(dTarget), pFake = x0.sub(dFake);
         double[] diff = pReal.sub(pFake).toDoubleArray(), real = pReal.toDoubleArray();
         int per = diff.length / b;
-        float[] g = new float[diff.length];
+        double[] g = new double[diff.length];
         for (int s = 0; s < b; s++) {
             double norm = 0;
             for (int i = 0; i < per; i++) norm += Math.abs(real[s * per + i]);
             norm /= per;
             for (int i = 0; i < per; i++) {
                 double v = diff[s * per + i] / norm;
-                g[s * per + i] = Double.isFinite(v) ? (float) v : 0f;
+                g[s * per + i] = Double.isFinite(v) ? v : 0;
             }
         }
         return Tensor.of(g, x0.shape()).to(x0.dtype());
