@@ -45,6 +45,8 @@ public final class Eval implements Callable<Integer> {
     Path samples;
     @Option(names = "--real-train", paramLabel = "N", description = "Instead of --samples: evaluate the first N real training images with their labels (the floor a perfect generator reaches with N samples).")
     Integer realTrain;
+    @Option(names = "--real-offset", paramLabel = "K", defaultValue = "0", description = "With --real-train: start at training image K (disjoint offsets give independent real draws). Default: ${DEFAULT-VALUE}.")
+    int realOffset;
     @Option(names = "--dataset", required = true, paramLabel = "NAME", description = "digits | fmnist | mnist (mnist needs --data).")
     String dataset;
     @Option(names = "--data", paramLabel = "PATH", description = "The dataset's location (digits: the CSV file; fmnist/mnist: the IDX directory); default: where Debian installs it.")
@@ -60,6 +62,7 @@ public final class Eval implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         if ((samples == null) == (realTrain == null)) throw new ParameterException(cl, "give exactly one of --samples FILE and --real-train N");
+        if (realOffset != 0 && realTrain == null) throw new ParameterException(cl, "--real-offset only goes with --real-train");
         String name;
         try {
             name = FeatureClassifier.canonical(dataset);
@@ -74,10 +77,11 @@ public final class Eval implements Callable<Integer> {
                 cacheDir != null ? cacheDir : FeatureClassifier.defaultCacheDir());
         String source;
         if (input == null) {
-            if (realTrain < 4 || realTrain > d.train().size())
-                throw new ParameterException(cl, "--real-train must be in 4.." + d.train().size() + ", got " + realTrain);
-            input = realTrainImages(d, realTrain);
-            source = "first " + realTrain + " real training images";
+            if (realTrain < 4 || realOffset < 0 || (long) realOffset + realTrain > d.train().size())
+                throw new ParameterException(cl, "--real-train N with --real-offset K needs N >= 4, K >= 0 and K + N <= " + d.train().size()
+                        + " (the training images), got N = " + realTrain + ", K = " + realOffset);
+            input = realTrainImages(d, realOffset, realTrain);
+            source = realTrain + " real training images (" + realOffset + ".." + (realOffset + realTrain - 1) + ")";
         } else source = samples.toString();
         checkShape(input.images, clf, source);
 
@@ -164,13 +168,13 @@ public final class Eval implements Callable<Integer> {
         if (s[0] <= 3) throw new IllegalArgumentException(source + ": " + s[0] + " samples; precision/recall need at least 4");
     }
 
-    private static Loaded realTrainImages(FeatureClassifier.Data d, int n) {
+    private static Loaded realTrainImages(FeatureClassifier.Data d, int offset, int n) {
         var first = d.train().get(0).image();
         int per = first.numel();
         float[] all = new float[n * per];
         long[] labels = new long[n];
         for (int i = 0; i < n; i++) {
-            var s = d.train().get(i);
+            var s = d.train().get(offset + i);
             System.arraycopy(s.image().toFloatArray(), 0, all, i * per, per);
             labels[i] = s.label();
         }

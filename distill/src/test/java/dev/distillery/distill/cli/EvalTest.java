@@ -29,7 +29,7 @@ class EvalTest {
         assertTrue(top.out().contains("eval"));
         MainTest.Out h = MainTest.run("eval", "--help");
         assertEquals(0, h.code());
-        for (String f : new String[]{"--samples", "--real-train", "--dataset", "--data", "--cache-dir", "--classifier-seed", "--out"})
+        for (String f : new String[]{"--samples", "--real-train", "--real-offset", "--dataset", "--data", "--cache-dir", "--classifier-seed", "--out"})
             assertTrue(h.out().contains(f), f);
     }
 
