@@ -56,11 +56,12 @@ import java.util.Map;
  * keyed by {@link #contentHash}: SHA-256 of {@link #VERSION}, the dataset name, the recipe (architecture,
  * hyper-parameters, seed) and every train and test image and label (as float bits), so any change of data or recipe
  * trains a new classifier. The metadata holds the key, a SHA-256 of the weights and the test accuracy; a file whose
- * key or weight digest does not match (or that cannot be read) is logged as corrupt and retrained.
+ * key or weight digest (which also covers the recorded accuracy) does not match, or that cannot be read, is logged as
+ * corrupt and retrained.
  */
 public final class FeatureClassifier {
     /** Changes whenever training or architecture code changes in a way that alters the weights. */
-    public static final String VERSION = "feature-classifier-v1";
+    public static final String VERSION = "feature-classifier-v2";
     public static final String CACHE_DIR_PROPERTY = "distillery.classifier.cache";
     public static final int NUM_CLASSES = 10;
     /** Seed of the fixed digits train/test permutation (independent of the classifier seed, so every seed sees the same test set). */
@@ -228,8 +229,8 @@ public final class FeatureClassifier {
         meta.put("dataset", data.dataset());
         meta.put("recipe", recipe.describe());
         meta.put("content_sha256", hash);
-        meta.put("weights_sha256", weightsDigest(net.stateDict()));
         meta.put("test_accuracy", Double.toString(accuracy));
+        meta.put("weights_sha256", weightsDigest(net.stateDict(), meta.get("test_accuracy")));
         meta.put("test_count", Integer.toString(data.test().size()));
         meta.put("train_count", Integer.toString(data.train().size()));
         Files.createDirectories(cacheDir);
@@ -252,7 +253,8 @@ public final class FeatureClassifier {
             weights = r.loadAll();
         }
         if (!hash.equals(meta.get("content_sha256"))) throw new CorruptCacheException("content hash " + meta.get("content_sha256") + " != expected " + hash);
-        if (!weightsDigest(weights).equals(meta.get("weights_sha256"))) throw new CorruptCacheException("weights do not match their recorded SHA-256");
+        if (!weightsDigest(weights, meta.get("test_accuracy")).equals(meta.get("weights_sha256")))
+            throw new CorruptCacheException("weights or test accuracy do not match their recorded SHA-256");
         double accuracy;
         try {
             accuracy = Double.parseDouble(meta.getOrDefault("test_accuracy", ""));
@@ -283,9 +285,10 @@ public final class FeatureClassifier {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    /** SHA-256 (hex) of a state dict: names, shapes and F32 values in map order. */
-    static String weightsDigest(Map<String, Tensor> state) {
+    /** SHA-256 (hex) of a state dict (names, shapes and F32 values in map order) and the recorded test accuracy text. */
+    static String weightsDigest(Map<String, Tensor> state, String testAccuracy) {
         MessageDigest md = sha256();
+        md.update(String.valueOf(testAccuracy).getBytes(StandardCharsets.UTF_8));
         for (var e : state.entrySet()) {
             md.update((e.getKey() + Arrays.toString(e.getValue().shape())).getBytes(StandardCharsets.UTF_8));
             float[] v = e.getValue().to(DType.F32).contiguous().toFloatArray();

@@ -95,6 +95,19 @@ class FeatureClassifierTest {
         assertSameWeights(original.stateDict(), retrained.stateDict());
         assertTrue(FeatureClassifier.obtain(original.data(), original.recipe(), dir).fromCache(), "the rewritten cache file is valid");
 
+        // intact weights but an edited accuracy in the metadata: also detected
+        Map<String, String> meta;
+        Map<String, Tensor> weights;
+        try (var r = dev.distillery.tensor.io.Safetensors.open(copy)) {
+            meta = new java.util.LinkedHashMap<>(r.metadata());
+            weights = r.loadAll();
+        }
+        meta.put("test_accuracy", "0.999");
+        dev.distillery.tensor.io.Safetensors.write(copy, weights, meta);
+        FeatureClassifier afterEdit = FeatureClassifier.obtain(original.data(), original.recipe(), dir);
+        assertFalse(afterEdit.fromCache());
+        assertEquals(original.testAccuracy(), afterEdit.testAccuracy(), 0.0);
+
         Files.writeString(copy, "not a safetensors file");
         assertFalse(FeatureClassifier.obtain(original.data(), original.recipe(), dir).fromCache());
     }
