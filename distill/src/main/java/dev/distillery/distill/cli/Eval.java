@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Image metrics of generated samples: FD-<dataset> (the FID formula on the dataset classifier's penultimate features),",
                 "precision/recall (k=3), accuracy of class-conditional samples against their intended labels, and the entropy of the",
-                "predicted-class histogram. The dataset's classifier is trained on first use (seconds for digits, ~1-2 minutes for",
+                "predicted-class histogram. The dataset's classifier is trained on first use (seconds for digits, 2-3 minutes for",
                 "fmnist on 2 cores) and cached by content hash."})
 public final class Eval implements Callable<Integer> {
     /** Values beyond this magnitude mean the samples are not in [-1, 1] (diffusion samples overshoot a little, never this far). */
