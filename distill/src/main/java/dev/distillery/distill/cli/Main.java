@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 /** The {@code distillery} command line: {@code quickstart}, {@code train-teacher}, {@code sample}. */
 @Command(name = "distillery", mixinStandardHelpOptions = true, version = "distillery 0.1.0-SNAPSHOT",
         description = "Pure-JVM diffusion training and distillation.",
-        subcommands = {Main.Quickstart.class, Main.TrainTeacher.class, Main.Sample.class, Distill.class, DisBackExperimentCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Quickstart.class, Main.TrainTeacher.class, Main.Sample.class, Eval.class, Distill.class, DisBackExperimentCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Spec CommandSpec spec;
 

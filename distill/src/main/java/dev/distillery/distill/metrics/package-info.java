@@ -7,6 +7,9 @@
  * with {@link dev.distillery.models.diffusion.SlicedWasserstein}. {@link dev.distillery.distill.metrics.SymmetricEigen}
  * is the symmetric eigen-solver behind the matrix square root (no matrix-library dependency).
  *
- * <p>The features themselves (e.g. an Inception or CLIP embedding of generated images) are computed elsewhere.
+ * <p>For the image datasets the features come from {@link dev.distillery.distill.metrics.FeatureClassifier}, a small
+ * classifier per dataset trained by the project (fixed seed, cached by content hash); {@link
+ * dev.distillery.distill.metrics.ImageMetrics} turns generated images into FD-&lt;dataset&gt; (the FID formula on those
+ * features), precision/recall, class-conditional accuracy and class entropy ({@code distillery eval}).
  */
 package dev.distillery.distill.metrics;
