@@ -170,16 +170,22 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "quickstart", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Train the ring8 EDM teacher with defaults that fit a few minutes on 2 cores, sample it and write a report",
-                    "into runs/quickstart-<timestamp>/. Distillation (DisBack) is not available yet: this is teacher training and sampling only."})
+            description = {"The main job on a built-in default, in a few minutes on 2 cores: train the ring8 EDM teacher, then distil it into a",
+                    "one-step generator with the baseline (Diff-Instruct) and with DisBack (degradation path + backtracking), and write a report",
+                    "comparing them into runs/quickstart-<timestamp>/report.md (teacher/, baseline/, disback/ hold each run)."})
     static final class Quickstart implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Option(names = "--steps", defaultValue = "8000", description = "Teacher steps. Default: ${DEFAULT-VALUE}.") int steps;
+        @Option(names = "--iterations", defaultValue = "1000", description = "Distillation iterations of each method (0: teacher only). Default: ${DEFAULT-VALUE}.") long iterations;
+        @Option(names = "--degradation-steps", defaultValue = "500", description = "DisBack Stage-1 steps (10 path nodes). Default: ${DEFAULT-VALUE}.") int degradationSteps;
         @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.") long seed;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory. Default: runs/quickstart-<timestamp>.") Path out;
 
         @Override
         public Integer call() throws Exception {
+            CommandLine cl = spec.commandLine();
+            if (iterations < 0) throw new ParameterException(cl, "--iterations must be >= 0, got " + iterations);
+            if (degradationSteps < 10 || degradationSteps % 10 != 0) throw new ParameterException(cl, "--degradation-steps must be a positive multiple of 10, got " + degradationSteps);
             TeacherOptions o = new TeacherOptions();
             new CommandLine(o).parseArgs();   // the defaults of train-teacher
             o.steps = steps;
@@ -188,17 +194,42 @@ public final class Main implements Runnable {
             try {
                 cfg.validate();
             } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
+                throw new ParameterException(cl, e.getMessage());
             }
             Path dir = out != null ? out : timestamped("quickstart");
-            PrintWriter pw = spec.commandLine().getOut();
-            pw.println("Quickstart: training the ring8 EDM teacher (" + steps + " steps) into " + dir.toAbsolutePath());
-            pw.println("(teacher and sampling only; distillation is not implemented yet)");
+            PrintWriter pw = cl.getOut();
+            pw.println("Quickstart: ring8 EDM teacher (" + steps + " steps), then baseline and DisBack distillation (" + iterations + " iterations each) into "
+                    + dir.toAbsolutePath());
             pw.flush();
             long t0 = System.nanoTime();
-            TeacherTrainer.Result r = TeacherTrainer.train(cfg, dir, 0, new PrintStream(System.err, true));
+            PrintStream log = new PrintStream(System.err, true);
+            Path teacherDir = dir.resolve("teacher");
+            TeacherTrainer.Result r = TeacherTrainer.train(cfg, teacherDir, 0, log);
             printResult(pw, r);
-            pw.println(String.format(Locale.ROOT, "Done in %.1f s. Open %s", (System.nanoTime() - t0) / 1e9, r.report()));
+            if (iterations == 0) {
+                pw.println(String.format(Locale.ROOT, "Done in %.1f s. Open %s", (System.nanoTime() - t0) / 1e9, r.report()));
+                return 0;
+            }
+            Distill.Options d = new Distill.Options();
+            new CommandLine(d).parseArgs();   // the defaults of distill
+            d.iterations = iterations;
+            d.seed = seed;
+            d.degradationSteps = degradationSteps;
+            d.degradationEvery = degradationSteps / 10;
+            d.backtrackInterval = Math.max(1, iterations / 20);
+            d.evalEvery = Math.max(1, iterations / 40);
+            d.pathDir = dir.resolve("path");
+            var teacher = dev.distillery.distill.teacher.Teachers.loadToy(teacherDir);
+            var eval = Distill.evaluator(teacherDir, d.config(teacherDir, commandString(spec)));
+            java.util.Map<String, java.util.List<java.util.Map<String, Object>>> curves = new java.util.LinkedHashMap<>();
+            for (String method : new String[]{"baseline", "disback"}) {
+                d.method = method;
+                var dc = d.config(teacherDir, commandString(spec));
+                var res = dev.distillery.distill.disback.DistillRun.start(dc, teacher, d.pathDir, eval, dir.resolve(method), 0, log);
+                curves.put(method, res.evaluations());
+            }
+            Path report = QuickstartReport.write(dir, r, curves, d, eval.primaryMetric());
+            pw.println(String.format(Locale.ROOT, "Done in %.1f s. Open %s", (System.nanoTime() - t0) / 1e9, report));
             return 0;
         }
     }
