@@ -35,7 +35,9 @@ final class LinearAlgebra {
     static Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams p) {
         Tensor xc = x.contiguous(), wc = w.contiguous(), bc = bias == null ? null : bias.contiguous();
         Conv2dKernels.ConvGeom g = geom(x.shape(), w.shape(), p);
-        Tensor out = Elementwise.allocUninitialized(x.dtype(), new int[]{g.n(), g.o(), g.outH(), g.outW()});
+        int[] outShape = {g.n(), g.o(), g.outH(), g.outW()};
+        // Zero input channels: an empty sum, which the kernel may leave unwritten.
+        Tensor out = x.size(1) == 0 ? Elementwise.alloc(x.dtype(), outShape) : Elementwise.allocUninitialized(x.dtype(), outShape);
         if (x.dtype() == DType.F32)
             Conv2dKernels.forward(g, StridedIter.f32(xc), xc.offset(), StridedIter.f32(wc), wc.offset(),
                     bc == null ? null : StridedIter.f32(bc), bc == null ? 0 : bc.offset(), StridedIter.f32(out), 0);
@@ -48,7 +50,8 @@ final class LinearAlgebra {
     static Tensor conv2dBackwardInput(Tensor gy, Tensor w, int[] inputShape, Conv2dParams p) {
         Tensor gc = gy.contiguous(), wc = w.contiguous();
         Conv2dKernels.ConvGeom g = geom(inputShape, w.shape(), p);
-        Tensor gx = Elementwise.allocUninitialized(gy.dtype(), inputShape);
+        // Zero output channels (or an empty batch): an empty sum, which the kernel may leave unwritten.
+        Tensor gx = gy.size(1) == 0 || gy.size(0) == 0 ? Elementwise.alloc(gy.dtype(), inputShape) : Elementwise.allocUninitialized(gy.dtype(), inputShape);
         if (gy.dtype() == DType.F32)
             Conv2dKernels.backwardInput(g, StridedIter.f32(gc), gc.offset(), StridedIter.f32(wc), wc.offset(), StridedIter.f32(gx), 0);
         else
