@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BufferPoolTrainingTest {
     private record Run(List<Double> losses, List<float[]> params, Tensor lastOutput) {}
 
-    /** The golden test's diffusers ResBlock at a size whose tensors are pooled (x: 4 x 8 x 32 x 32). */
+    /** The golden test's diffusers ResBlock at a size whose activations are pooled at the default minLength (x: 4 x 8 x 32 x 32). */
     private static Run train(boolean scoped, int steps) {
         Rng rng = new Rng(7);
         var block = new AutogradGoldenTest.ResBlock(8, 12, 16, 4, rng);

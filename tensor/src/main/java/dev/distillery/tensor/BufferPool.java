@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>After release:</b> every access to the storage, through any tensor or view of it, throws
  *       {@link IllegalStateException} naming the op; it never reads the array, which now belongs to the pool or to
  *       the next tensor that took it.</li>
- *   <li><b>Sizes:</b> arrays are matched by exact length; arrays under {@value #MIN_LENGTH} elements are not pooled
- *       (allocating those from the thread-local buffer costs next to nothing); at most {@code maxBytes} are held
+ *   <li><b>Sizes:</b> arrays are matched by exact length; arrays under {@link #minLength()} elements (default 16384) are not
+ *       pooled (allocating those from the thread-local buffer costs next to nothing); at most {@code maxBytes} are held
  *       (released arrays beyond that are left to the GC).</li>
  *   <li><b>Threads:</b> any thread may take arrays (the pool is lock-free); a scope belongs to the thread that
  *       opened it.</li>
@@ -29,14 +29,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>System properties: {@code distillery.pool=on|off} (default on; off: uninitialised allocations are plain
  * zero-filled arrays and scopes release nothing, exactly the behaviour without a pool), {@code distillery.pool.maxBytes}
- * (default a quarter of the maximum heap), {@code distillery.pool.poison=true} (every uninitialised array, pooled or not, is
+ * (default a quarter of the maximum heap), {@code distillery.pool.minLength} (default 16384; tests use 0 so that their
+ * small tensors go through the pool too), {@code distillery.pool.poison=true} (every uninitialised array, pooled or not, is
  * filled with NaN: tests run with it so that a kernel relying on zeros shows up as NaN).
  */
 public final class BufferPool {
     private BufferPool() {}
 
-    /** Arrays shorter than this are not pooled. */
-    public static final int MIN_LENGTH = 1 << 14;
+    /** Arrays shorter than this are not pooled ({@code -Ddistillery.pool.minLength}, default 16384 elements). */
+    private static final int MIN_LENGTH = Integer.getInteger("distillery.pool.minLength", 1 << 14);
 
     private static final boolean ENABLED = !"off".equalsIgnoreCase(System.getProperty("distillery.pool", "on"));
     private static final boolean POISON = Boolean.getBoolean("distillery.pool.poison");
@@ -46,6 +47,9 @@ public final class BufferPool {
     private static final Map<Integer, ConcurrentLinkedDeque<double[]>> DOUBLES = new ConcurrentHashMap<>();
     private static final AtomicLong HELD_BYTES = new AtomicLong();
     private static final AtomicLong HITS = new AtomicLong(), MISSES = new AtomicLong(), RELEASED = new AtomicLong();
+
+    /** Arrays shorter than this many elements are never pooled or released. */
+    public static int minLength() { return MIN_LENGTH; }
 
     /** Whether pooling is on ({@code -Ddistillery.pool}, default on). */
     public static boolean enabled() { return ENABLED; }

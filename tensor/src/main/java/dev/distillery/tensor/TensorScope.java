@@ -18,7 +18,7 @@ import java.util.Set;
  *   }
  * </pre>
  * The scope owns every storage that a kernel allocated uninitialised ({@link Storage#allocateUninitialized}: op
- * outputs of F32/F64, at least {@link BufferPool#MIN_LENGTH} elements) on this thread while it was the innermost open
+ * outputs of F32/F64, at least {@link BufferPool#minLength()} elements) on this thread while it was the innermost open
  * scope. Closing it releases them all, except the kept ones; afterwards any use of a released tensor, or of a view of
  * one, throws {@link IllegalStateException}. Tensors made by {@link Tensor#zeros}, loaded, or created outside the
  * scope are never released. So: build models and optimizers outside the scope, and do not let a tensor computed inside
