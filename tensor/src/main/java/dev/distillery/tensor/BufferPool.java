@@ -23,6 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>Sizes:</b> arrays are matched by exact length; arrays under {@link #minLength()} elements (default 16384) are not
  *       pooled (allocating those from the thread-local buffer costs next to nothing); at most {@code maxBytes} are held
  *       (released arrays beyond that are left to the GC).</li>
+ *   <li><b>Raw arrays:</b> code that reads {@code FloatStorage.data()} (kernels) must not keep the array beyond
+ *       the op: the check is on the storage, so an array held past its scope's close could be refilled by another
+ *       tensor unnoticed.</li>
+ *   <li><b>Memory:</b> held arrays are dropped when a fresh allocation runs out of heap, and by {@link #clear()}.</li>
  *   <li><b>Threads:</b> any thread may take arrays (the pool is lock-free); a scope belongs to the thread that
  *       opened it.</li>
  * </ul>
@@ -54,7 +58,7 @@ public final class BufferPool {
     /** Whether pooling is on ({@code -Ddistillery.pool}, default on). */
     public static boolean enabled() { return ENABLED; }
 
-    /** Counters since start: uninitialised allocations served from the pool, served fresh, and storages released. */
+    /** Since start: pooled-size allocations served from the pool and served fresh, storages released; bytes held now. */
     public record Stats(long hits, long misses, long released, long heldBytes) {}
 
     public static Stats stats() {
@@ -63,9 +67,14 @@ public final class BufferPool {
 
     /** Drops every held array (to the GC). Storages handed out stay valid. */
     public static void clear() {
-        FLOATS.clear();
-        DOUBLES.clear();
-        HELD_BYTES.set(0);
+        drain(FLOATS, 4L);
+        drain(DOUBLES, 8L);
+    }
+
+    private static <A> void drain(Map<Integer, ConcurrentLinkedDeque<A>> lists, long elementBytes) {
+        lists.forEach((length, list) -> {
+            while (list.pollFirst() != null) HELD_BYTES.addAndGet(-length * elementBytes);
+        });
     }
 
     /** See {@link Storage#allocateUninitialized}. */
@@ -75,17 +84,36 @@ public final class BufferPool {
         Storage s;
         if (dtype == DType.F32) {
             float[] a = pooled ? take(FLOATS, length, 4L) : null;
-            if (a == null) a = new float[length];
+            if (a == null) a = freshFloats(length);
             if (POISON) java.util.Arrays.fill(a, Float.NaN);
             s = new Storage.FloatStorage(a);
         } else {
             double[] a = pooled ? take(DOUBLES, length, 8L) : null;
-            if (a == null) a = new double[length];
+            if (a == null) a = freshDoubles(length);
             if (POISON) java.util.Arrays.fill(a, Double.NaN);
             s = new Storage.DoubleStorage(a);
         }
         if (pooled) TensorScope.adopt(s);
         return s;
+    }
+
+    // When the heap is full, the arrays held for other lengths are the first thing to give up.
+    private static float[] freshFloats(int length) {
+        try {
+            return new float[length];
+        } catch (OutOfMemoryError e) {
+            clear();
+            return new float[length];
+        }
+    }
+
+    private static double[] freshDoubles(int length) {
+        try {
+            return new double[length];
+        } catch (OutOfMemoryError e) {
+            clear();
+            return new double[length];
+        }
     }
 
     private static <A> A take(Map<Integer, ConcurrentLinkedDeque<A>> lists, int length, long elementBytes) {

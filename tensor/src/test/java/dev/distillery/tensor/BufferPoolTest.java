@@ -143,6 +143,17 @@ class BufferPoolTest {
     }
 
     @Test
+    void clearDropsTheHeldArrays() {
+        assumeTrue(BufferPool.enabled());
+        try (TensorScope scope = TensorScope.open()) {
+            input(8).exp();
+        }
+        assertTrue(BufferPool.stats().heldBytes() >= 4L * ROWS * COLS);
+        BufferPool.clear();
+        assertEquals(0, BufferPool.stats().heldBytes());
+    }
+
+    @Test
     void poisonModeFillsUninitialisedOutputsWithNaN() {
         assumeTrue(BufferPool.enabled() && Boolean.getBoolean("distillery.pool.poison"));
         Storage s = Storage.allocateUninitialized(DType.F32, 10);
