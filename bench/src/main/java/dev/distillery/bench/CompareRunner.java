@@ -51,8 +51,9 @@ public final class CompareRunner {
         String backend = Backends.cpu().name();
         String vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 ? Integer.toString(VectorInfo.F.vectorBitSize()) : "absent";
-        System.out.printf(Locale.ROOT, "# side=distillery jdk=%s vm=%s backend=%s threads=%d vector=%s%n",
-                Runtime.version(), System.getProperty("java.vm.name").replace(' ', '_'), backend, Parallel.threads(), vector);
+        System.out.printf(Locale.ROOT, "# side=distillery jdk=%s vm=%s backend=%s threads=%d vector=%s pool=%s%n",
+                Runtime.version(), System.getProperty("java.vm.name").replace(' ', '_'), backend, Parallel.threads(), vector,
+                dev.distillery.tensor.BufferPool.enabled() ? "on" : "off");
 
         CompareCases.Case c = CompareCases.get(o.caseName());
         Spec spec = c.spec();
