@@ -51,7 +51,8 @@ public interface Storage {
      * reading an array that now belongs to another tensor.
      */
     final class FloatStorage implements Storage {
-        private float[] data;
+        // Volatile: a release on the scope's thread is seen by every later access on any thread.
+        private volatile float[] data;
 
         public FloatStorage(float[] data) { this.data = java.util.Objects.requireNonNull(data); }
 
@@ -81,7 +82,8 @@ public interface Storage {
 
     /** F64 on the heap; pooled and released like {@link FloatStorage}. */
     final class DoubleStorage implements Storage {
-        private double[] data;
+        // Volatile: a release on the scope's thread is seen by every later access on any thread.
+        private volatile double[] data;
 
         public DoubleStorage(double[] data) { this.data = java.util.Objects.requireNonNull(data); }
 

@@ -25,7 +25,9 @@ import java.util.Set;
  * it escape (a cache in a module, a gradient read after the step) unless it is kept.
  *
  * <p>Scopes nest; a kept storage moves to the enclosing scope (or, at the outermost, to nobody: the GC frees it). A
- * scope must be closed on the thread that opened it, innermost first. With {@code -Ddistillery.pool=off} a scope
+ * scope must be closed on the thread that opened it, innermost first, and when no other thread is still working on
+ * its tensors (a tensor handed to another thread must be kept, or finished with before the close). A scope that is
+ * never closed keeps its arrays alive: use try-with-resources. With {@code -Ddistillery.pool=off} a scope
  * owns and releases nothing.
  */
 public final class TensorScope implements AutoCloseable {
