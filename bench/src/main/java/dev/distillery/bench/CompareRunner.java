@@ -51,30 +51,32 @@ public final class CompareRunner {
         String backend = Backends.cpu().name();
         String vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 ? Integer.toString(VectorInfo.F.vectorBitSize()) : "absent";
-        System.out.printf(Locale.ROOT, "# side=distillery jdk=%s vm=%s backend=%s threads=%d vector=%s%n",
-                Runtime.version(), System.getProperty("java.vm.name").replace(' ', '_'), backend, Parallel.threads(), vector);
+        System.out.printf(Locale.ROOT, "# side=distillery jdk=%s vm=%s backend=%s threads=%d vector=%s pool=%s%n",
+                Runtime.version(), System.getProperty("java.vm.name").replace(' ', '_'), backend, Parallel.threads(), vector,
+                dev.distillery.tensor.BufferPool.enabled() ? "on" : "off");
 
         CompareCases.Case c = CompareCases.get(o.caseName());
         Spec spec = c.spec();
         Workload w = spec.prepare(dev.distillery.tensor.DType.F32, o.seed());
 
-        Object sink = null;
+        // Each run in its own TensorScope (Workload#runScoped): its outputs are dead when the next run starts, so
+        // their arrays are reused, as PyTorch reuses a freed output; the release is part of the timed run.
         int warm = 0;
         long t0 = System.nanoTime();
         while (warm < o.minWarmup() || (System.nanoTime() - t0) / 1_000_000 < o.warmupMs()) {
-            sink = w.run();
+            w.runScoped();
             warm++;
         }
         List<Double> ms = new ArrayList<>();
         long timed = 0;
         while (ms.size() < o.reps() || (timed / 1_000_000 < o.minTimeMs() && ms.size() < o.maxReps())) {
             long s = System.nanoTime();
-            sink = w.run();
+            w.runScoped();
             long d = System.nanoTime() - s;
             timed += d;
             ms.add(d / 1e6);
         }
-        double check = Outputs.checkFinite(sink);
+        double check = w.runScoped(Outputs::checkFinite); // one more, untimed run whose result is checked
         StringBuilder sb = new StringBuilder();
         for (double m : ms) sb.append(sb.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.5f", m));
         System.out.printf(Locale.ROOT, "case=%s side=distillery threads=%d warmup=%d reps=%d flops=%.0f bytes=%.0f check=%.6g ms=%s%n",

@@ -1,5 +1,6 @@
 package dev.distillery.bench;
 
+import dev.distillery.tensor.BufferPool;
 import dev.distillery.tensor.backend.cpu.Parallel;
 
 import java.lang.management.GarbageCollectorMXBean;
@@ -9,7 +10,7 @@ import java.lang.management.MemoryType;
 import java.util.Locale;
 
 /**
- * Allocation and heap figures of a training-step case: bytes allocated per step (all threads, from
+ * Allocation and heap figures of a training-step case: wall and process CPU time per step, bytes allocated per step (all threads, from
  * {@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}), peak heap in use, and the share of the step
  * time spent in garbage collection.
  *
@@ -32,18 +33,24 @@ public final class MemoryReport {
             }
         }
         Workload w = CompareCases.get(caseName).spec().prepare();
-        for (int i = 0; i < 3; i++) w.run(); // warm-up: JIT, lazily created optimiser state
+        for (int i = 0; i < 3; i++) w.runScoped(); // warm-up: JIT, lazily created optimiser state, the buffer pool
 
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+        // Process CPU time (all threads: kernels, GC, JIT) is steadier than wall time on a shared machine.
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = os.getProcessCpuTime();
         long gcBefore = gcMillis(), allocBefore = threads.getTotalThreadAllocatedBytes(), t0 = System.nanoTime();
-        for (int i = 0; i < steps; i++) w.run();
+        for (int i = 0; i < steps; i++) w.runScoped(); // each step in a TensorScope, as CompareRunner runs it
+        long cpu = os.getProcessCpuTime() - cpuBefore;
         long elapsed = System.nanoTime() - t0, alloc = threads.getTotalThreadAllocatedBytes() - allocBefore, gc = gcMillis() - gcBefore;
         long peak = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
         double stepMs = elapsed / 1e6 / steps;
-        System.out.printf(Locale.ROOT, "case=%s steps=%d threads=%d step_ms=%.2f alloc_mb_per_step=%.1f peak_heap_mb=%.1f gc_ms_per_step=%.2f gc_share=%.3f%n",
-                caseName, steps, Parallel.threads(), stepMs, alloc / 1e6 / steps, peak / 1e6, (double) gc / steps, gc / (elapsed / 1e6));
+        var pool = BufferPool.stats();
+        System.out.printf(Locale.ROOT, "case=%s steps=%d threads=%d pool=%s step_ms=%.2f cpu_ms_per_step=%.2f alloc_mb_per_step=%.1f peak_heap_mb=%.1f gc_ms_per_step=%.2f gc_share=%.3f pool_hits=%d pool_misses=%d pool_held_mb=%.1f%n",
+                caseName, steps, Parallel.threads(), BufferPool.enabled() ? "on" : "off", stepMs, cpu / 1e6 / steps, alloc / 1e6 / steps, peak / 1e6, (double) gc / steps, gc / (elapsed / 1e6),
+                pool.hits(), pool.misses(), pool.heldBytes() / 1e6);
     }
 
     private static long gcMillis() {

@@ -21,6 +21,17 @@ public interface Storage {
     /** Writes element {@code i}, rounding to this storage's type. */
     void setDouble(int i, double v);
 
+    /**
+     * A CPU storage whose contents are unspecified (recycled from the {@link BufferPool}, NaN under
+     * {@code -Ddistillery.pool.poison=true}): only for kernels that write every element before anyone reads it.
+     * Inside a {@link TensorScope} the storage belongs to that scope and is released when it closes. F32 and F64
+     * are pooled; other types (and everything with {@code -Ddistillery.pool=off}) are plain zero-filled arrays.
+     */
+    static Storage allocateUninitialized(DType dtype, int length) {
+        if (length < 0) throw new IllegalArgumentException("storage length must be >= 0, got " + length);
+        return BufferPool.allocate(dtype, length);
+    }
+
     /** A zero-filled CPU storage of the given type. */
     static Storage allocate(DType dtype, int length) {
         if (length < 0) throw new IllegalArgumentException("storage length must be >= 0, got " + length);
@@ -33,22 +44,71 @@ public interface Storage {
         };
     }
 
-    /** F32 on the heap. */
-    record FloatStorage(float[] data) implements Storage {
+    /**
+     * F32 on the heap. A storage from {@link #allocateUninitialized} may be released to the {@link BufferPool} when
+     * its {@link TensorScope} closes; after that every access ({@link #data}, {@link #getDouble}, {@link #setDouble})
+     * throws {@link IllegalStateException}, so a tensor (or view) that outlived its scope fails loudly instead of
+     * reading an array that now belongs to another tensor.
+     */
+    final class FloatStorage implements Storage {
+        // Volatile: a release on the scope's thread is seen by every later access on any thread.
+        private volatile float[] data;
+
+        public FloatStorage(float[] data) { this.data = java.util.Objects.requireNonNull(data); }
+
+        /** The backing array; throws if this storage was released to the pool. */
+        public float[] data() {
+            float[] d = data;
+            if (d == null) throw BufferPool.useAfterRelease(this);
+            return d;
+        }
+
+        /** Hands the array to the pool and poisons this storage (only {@link BufferPool} calls this). */
+        float[] release() {
+            float[] d = data();
+            data = null;
+            return d;
+        }
+
+        boolean isReleased() { return data == null; }
+
         public DType dtype() { return DType.F32; }
-        public int length() { return data.length; }
+        public int length() { return data().length; }
         public Device device() { return Device.CPU; }
-        public double getDouble(int i) { return data[i]; }
-        public void setDouble(int i, double v) { data[i] = (float) v; }
+        public double getDouble(int i) { return data()[i]; }
+        public void setDouble(int i, double v) { data()[i] = (float) v; }
+        @Override public String toString() { return data == null ? "FloatStorage[released]" : "FloatStorage[length=" + data.length + "]"; }
     }
 
-    /** F64 on the heap. */
-    record DoubleStorage(double[] data) implements Storage {
+    /** F64 on the heap; pooled and released like {@link FloatStorage}. */
+    final class DoubleStorage implements Storage {
+        // Volatile: a release on the scope's thread is seen by every later access on any thread.
+        private volatile double[] data;
+
+        public DoubleStorage(double[] data) { this.data = java.util.Objects.requireNonNull(data); }
+
+        /** The backing array; throws if this storage was released to the pool. */
+        public double[] data() {
+            double[] d = data;
+            if (d == null) throw BufferPool.useAfterRelease(this);
+            return d;
+        }
+
+        /** Hands the array to the pool and poisons this storage (only {@link BufferPool} calls this). */
+        double[] release() {
+            double[] d = data();
+            data = null;
+            return d;
+        }
+
+        boolean isReleased() { return data == null; }
+
         public DType dtype() { return DType.F64; }
-        public int length() { return data.length; }
+        public int length() { return data().length; }
         public Device device() { return Device.CPU; }
-        public double getDouble(int i) { return data[i]; }
-        public void setDouble(int i, double v) { data[i] = v; }
+        public double getDouble(int i) { return data()[i]; }
+        public void setDouble(int i, double v) { data()[i] = v; }
+        @Override public String toString() { return data == null ? "DoubleStorage[released]" : "DoubleStorage[length=" + data.length + "]"; }
     }
 
     /** I64 on the heap. */

@@ -527,7 +527,7 @@ public final class Tensor {
 
     private Tensor copy(DType to) {
         Backend be = backend();
-        Tensor out = be.zeros(to, shape);
+        Tensor out = be.uninitialized(to, shape); // copyInto writes every element
         be.copyInto(this, out);
         return out;
     }

@@ -22,6 +22,15 @@ public interface Backend {
     /** A zero-filled contiguous tensor on this device. */
     Tensor zeros(DType dtype, int... shape);
 
+    /**
+     * A contiguous tensor whose contents are unspecified, for a caller that writes every element before reading any
+     * (the CPU backend may hand out a recycled array, see {@link dev.distillery.tensor.BufferPool}). Zeros unless a
+     * backend does better.
+     */
+    default Tensor uninitialized(DType dtype, int... shape) {
+        return zeros(dtype, shape);
+    }
+
     /** Copies {@code src} into {@code dst} (same shape; any layouts; converts between any dtypes). */
     void copyInto(Tensor src, Tensor dst);
 

@@ -218,7 +218,7 @@ final class Copy {
     /** A contiguous tensor of {@code t}'s values in {@code dtype}: t itself when already so, else a copy. */
     static Tensor contiguous(Tensor t) {
         if (t.isContiguous()) return t;
-        Tensor out = Tensor.of(Storage.allocate(t.dtype(), t.numel()), t.shape());
+        Tensor out = Tensor.of(Storage.allocateUninitialized(t.dtype(), t.numel()), t.shape());
         copyInto(t, out);
         return out;
     }

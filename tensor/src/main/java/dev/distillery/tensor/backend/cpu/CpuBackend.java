@@ -53,6 +53,11 @@ public final class CpuBackend implements Backend {
         return Tensor.of(Storage.allocate(dtype, Shapes.numel(shape)), shape);
     }
 
+    @Override
+    public Tensor uninitialized(DType dtype, int... shape) {
+        return Tensor.of(Storage.allocateUninitialized(dtype, Shapes.numel(shape)), shape);
+    }
+
     @Override public void copyInto(Tensor src, Tensor dst) { Copy.copyInto(src, dst); }
     @Override public Tensor unary(UnaryOp op, Tensor x, double p0, double p1) { return Elementwise.unary(op, x, p0, p1); }
     @Override public Tensor binary(BinaryOp op, Tensor a, Tensor b) { return Elementwise.binary(op, a, b); }

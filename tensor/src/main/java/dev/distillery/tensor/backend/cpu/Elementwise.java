@@ -35,14 +35,23 @@ final class Elementwise {
     private static final int L = F.length();
     static final int GRAIN = 1 << 15;
 
+    /** A zero-filled output, for kernels that accumulate into it or leave parts of it untouched. */
     static Tensor alloc(DType dt, int[] shape) {
         return Tensor.of(Storage.allocate(dt, dev.distillery.tensor.Shapes.numel(shape)), shape);
+    }
+
+    /**
+     * An output with unspecified contents (possibly a recycled array, see {@link dev.distillery.tensor.BufferPool}),
+     * for kernels that write every element on every path; it skips the JVM's zeroing pass.
+     */
+    static Tensor allocUninitialized(DType dt, int[] shape) {
+        return Tensor.of(Storage.allocateUninitialized(dt, dev.distillery.tensor.Shapes.numel(shape)), shape);
     }
 
     // ------------------------------------------------------------------------------------------------ unary
 
     static Tensor unary(UnaryOp op, Tensor x, double p0, double p1) {
-        Tensor out = alloc(x.dtype(), x.shape());
+        Tensor out = allocUninitialized(x.dtype(), x.shape());
         int n = x.numel();
         if (n == 0) return out;
         Tensor src = x;
@@ -283,7 +292,7 @@ final class Elementwise {
     // ------------------------------------------------------------------------------------------------ binary
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
-        Tensor out = alloc(a.dtype(), a.shape());
+        Tensor out = allocUninitialized(a.dtype(), a.shape());
         int n = out.numel();
         if (n == 0) return out;
         StridedIter it = StridedIter.of(out, a, b);
@@ -433,7 +442,7 @@ final class Elementwise {
     }
 
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        Tensor out = alloc(a.dtype(), a.shape());
+        Tensor out = allocUninitialized(a.dtype(), a.shape());
         if (out.numel() == 0) return out;
         StridedIter it = StridedIter.of(out, cond, a, b);
         int cs = it.innerStride(1), as = it.innerStride(2), bs = it.innerStride(3);

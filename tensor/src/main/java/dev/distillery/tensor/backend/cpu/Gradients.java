@@ -29,7 +29,7 @@ final class Gradients {
     static Tensor unaryBackward(UnaryOp op, Tensor x, Tensor g, double p0, double p1) {
         Tensor xc = x.contiguous(), gc = g.contiguous();
         int n = x.numel();
-        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), x.shape());
         if (n == 0) return out;
         if (x.dtype() == DType.F32) {
             float[] xs = StridedIter.f32(xc), gs = StridedIter.f32(gc), ys = StridedIter.f32(out);

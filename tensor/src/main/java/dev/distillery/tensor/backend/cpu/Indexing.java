@@ -18,7 +18,7 @@ final class Indexing {
         int[] shape = parts.get(0).shape();
         shape[dim] = 0;
         for (Tensor t : parts) shape[dim] += t.size(dim);
-        Tensor out = Elementwise.alloc(parts.get(0).dtype(), shape);
+        Tensor out = Elementwise.allocUninitialized(parts.get(0).dtype(), shape);
         int at = 0;
         for (Tensor t : parts) {
             int len = t.size(dim);
@@ -33,7 +33,7 @@ final class Indexing {
         int[] shape = x.shape();
         int n = shape[dim];
         shape[dim] = idx.length;
-        Tensor out = Elementwise.alloc(x.dtype(), shape);
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), shape);
         int total = out.numel();
         if (total == 0) return out;
         if (!x.isContiguous() || x.dtype() == DType.BOOL) {
@@ -59,7 +59,7 @@ final class Indexing {
         DType dt = x.dtype();
         if (dt != DType.F32 && dt != DType.F64 || !(index.storage() instanceof Storage.LongStorage ls))
             return ReferenceBackend.INSTANCE.gather(x, dim, index);
-        Tensor out = Elementwise.alloc(dt, shape);
+        Tensor out = Elementwise.allocUninitialized(dt, shape);
         if (out.numel() == 0) return out;
         long[] ia = ls.data();
         // Operand 2 walks x with index's shape and dim's stride zeroed: it gives the base of each gathered element.

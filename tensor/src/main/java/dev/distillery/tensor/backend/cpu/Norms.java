@@ -40,7 +40,7 @@ final class Norms {
         if (y.dtype() != DType.F32 || dim != y.dim() - 1 || n == 0)
             return dev.distillery.tensor.backend.ReferenceBackend.INSTANCE.softmaxBackward(y, g, dim, log);
         Tensor yc = y.contiguous(), gc = g.contiguous();
-        Tensor out = Elementwise.alloc(DType.F32, y.shape());
+        Tensor out = Elementwise.allocUninitialized(DType.F32, y.shape());
         float[] ys = StridedIter.f32(yc), gs = StridedIter.f32(gc), os = StridedIter.f32(out);
         int len = y.size(dim), rows = n / len, yo = yc.offset(), go = gc.offset();
         Parallel.forRange(rows, Math.max(1, GRAIN / len), log
@@ -83,7 +83,7 @@ final class Norms {
     }
 
     static Tensor softmax(Tensor x, int dim, boolean log) {
-        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), x.shape());
         int n = x.numel();
         if (n == 0) return out;
         Tensor src = source(x, out);
@@ -226,8 +226,8 @@ final class Norms {
     static NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
         int n = x.numel();
         int rows = n / Math.max(1, normSize);
-        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
-        Tensor mean = Elementwise.alloc(x.dtype(), new int[]{rows}), rstd = Elementwise.alloc(x.dtype(), new int[]{rows});
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), x.shape());
+        Tensor mean = Elementwise.allocUninitialized(x.dtype(), new int[]{rows}), rstd = Elementwise.allocUninitialized(x.dtype(), new int[]{rows});
         if (n == 0) return new NormResult(out, mean, rstd);
         Tensor src = source(x, out);
         Tensor w = weight == null ? null : Copy.contiguous(weight), b = bias == null ? null : Copy.contiguous(bias);
@@ -315,8 +315,8 @@ final class Norms {
     static NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
         int nb = x.size(0), c = x.size(1), n = x.numel();
         int spatial = n / Math.max(1, nb * c), cpg = c / groups, len = cpg * spatial;
-        Tensor out = Elementwise.alloc(x.dtype(), x.shape());
-        Tensor mean = Elementwise.alloc(x.dtype(), new int[]{nb, groups}), rstd = Elementwise.alloc(x.dtype(), new int[]{nb, groups});
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), x.shape());
+        Tensor mean = Elementwise.allocUninitialized(x.dtype(), new int[]{nb, groups}), rstd = Elementwise.allocUninitialized(x.dtype(), new int[]{nb, groups});
         if (n == 0) {
             // Empty groups: the reference's mean 0/0 and rstd 1/sqrt(NaN) are NaN.
             for (int i = 0; i < nb * groups; i++) {

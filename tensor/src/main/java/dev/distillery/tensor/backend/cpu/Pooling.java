@@ -34,7 +34,7 @@ final class Pooling {
 
     static Tensor avgPool2d(Tensor x, Pool2dParams p) {
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), oh = p.outH(h), ow = p.outW(w);
-        Tensor out = Elementwise.alloc(x.dtype(), new int[]{n, c, oh, ow});
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), new int[]{n, c, oh, ow});
         if (out.numel() == 0) return out;
         int[] st = x.strides();
         int sn = st[0], sc = st[1], sh = st[2], sw = st[3], off = x.offset();
@@ -69,7 +69,7 @@ final class Pooling {
 
     static ValuesIndices maxPool2d(Tensor x, Pool2dParams p) {
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), oh = p.outH(h), ow = p.outW(w);
-        Tensor out = Elementwise.alloc(x.dtype(), new int[]{n, c, oh, ow});
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), new int[]{n, c, oh, ow});
         Tensor idx = Elementwise.alloc(DType.I64, new int[]{n, c, oh, ow});
         if (out.numel() == 0) return new ValuesIndices(out, idx);
         int[] st = x.strides();
@@ -198,7 +198,7 @@ final class Pooling {
 
     static Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) {
         int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        Tensor out = Elementwise.alloc(x.dtype(), new int[]{n, c, outH, outW});
+        Tensor out = Elementwise.allocUninitialized(x.dtype(), new int[]{n, c, outH, outW});
         if (out.numel() == 0) return out;
         int[] st = x.strides();
         int sn = st[0], sc = st[1], sh = st[2], sw = st[3], off = x.offset();

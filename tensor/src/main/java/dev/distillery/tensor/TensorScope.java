@@ -1,0 +1,89 @@
+package dev.distillery.tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * A region of code whose op outputs are dead once it ends, so their arrays go back to the {@link BufferPool}:
+ * <pre>
+ *   try (TensorScope scope = TensorScope.open()) {
+ *       optimizer.zeroGrad();
+ *       Variable loss = model.forward(x).sub(target).square().mean();
+ *       loss.backward();
+ *       optimizer.step();              // parameters and optimizer state are updated in place: not scope-owned
+ *       lastLoss = loss.value().item(); // read results before the scope closes...
+ *       scope.keep(sample);             // ...or keep the tensors that must outlive it
+ *   }
+ * </pre>
+ * The scope owns every storage that a kernel allocated uninitialised ({@link Storage#allocateUninitialized}: op
+ * outputs of F32/F64, at least {@link BufferPool#minLength()} elements) on this thread while it was the innermost open
+ * scope. Closing it releases them all, except the kept ones; afterwards any use of a released tensor, or of a view of
+ * one, throws {@link IllegalStateException}. Tensors made by {@link Tensor#zeros}, loaded, or created outside the
+ * scope are never released. So: build models and optimizers outside the scope, and do not let a tensor computed inside
+ * it escape (a cache in a module, a gradient read after the step) unless it is kept.
+ *
+ * <p>Scopes nest; a kept storage moves to the enclosing scope (or, at the outermost, to nobody: the GC frees it). A
+ * scope must be closed on the thread that opened it, innermost first, and when no other thread is still working on
+ * its tensors (a tensor handed to another thread must be kept, or finished with before the close). A scope that is
+ * never closed keeps its arrays alive: use try-with-resources. With {@code -Ddistillery.pool=off} a scope
+ * owns and releases nothing.
+ */
+public final class TensorScope implements AutoCloseable {
+    private static final ThreadLocal<TensorScope> CURRENT = new ThreadLocal<>();
+
+    private final TensorScope parent;
+    private final Thread owner = Thread.currentThread();
+    private final Set<Storage> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean closed;
+
+    private TensorScope(TensorScope parent) {
+        this.parent = parent;
+    }
+
+    /** Opens a scope on this thread, nested in the current one if any. */
+    public static TensorScope open() {
+        TensorScope s = new TensorScope(CURRENT.get());
+        CURRENT.set(s);
+        return s;
+    }
+
+    /** Called for each pooled allocation: the innermost open scope of this thread, if any, owns it. */
+    static void adopt(Storage s) {
+        TensorScope scope = CURRENT.get();
+        if (scope != null) scope.owned.add(s);
+    }
+
+    /**
+     * Lets {@code t} (and every view of its storage) outlive this scope: its storage moves to the enclosing scope,
+     * or is owned by nobody at the outermost. Returns {@code t}.
+     */
+    public Tensor keep(Tensor t) {
+        checkOpen("keep");
+        if (owned.remove(t.storage()) && parent != null) parent.owned.add(t.storage());
+        return t;
+    }
+
+    /** Number of storages this scope will release when it closes. */
+    public int ownedCount() {
+        return owned.size();
+    }
+
+    /** Releases every owned storage to the pool; their tensors are unusable from here on. */
+    @Override
+    public void close() {
+        if (closed) return;
+        checkOpen("close");
+        if (CURRENT.get() != this) throw new IllegalStateException("TensorScope.close: an inner scope is still open; close scopes innermost first");
+        closed = true;
+        CURRENT.set(parent);
+        for (Storage s : new ArrayList<>(owned)) BufferPool.release(s);
+        owned.clear();
+    }
+
+    private void checkOpen(String what) {
+        if (closed) throw new IllegalStateException("TensorScope." + what + ": scope already closed");
+        if (Thread.currentThread() != owner) throw new IllegalStateException("TensorScope." + what + ": a scope belongs to the thread that opened it (" + owner.getName() + ")");
+    }
+}
