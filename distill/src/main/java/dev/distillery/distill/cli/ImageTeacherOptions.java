@@ -63,7 +63,7 @@ final class ImageTeacherOptions {
         String a = arch != null ? arch : d.arch();
         boolean unet = a.equals("unet");
         boolean conditional = pr.hasMatchedOption("--class-cond") ? classCond : data != ImageTeacherConfig.Data.DIGITS;
-        int classes = conditional && (unet || pr.hasMatchedOption("--class-cond")) ? 10 : 0;   // an MLP asked for labels fails validation
+        int classes = conditional && (unet || pr.hasMatchedOption("--class-cond")) ? ImageTeacherConfig.DEFAULT_CLASSES : 0;   // an MLP asked for labels fails validation
         double dropout = labelDropout != null ? labelDropout : classes > 0 ? 0.1 : 0;
         return new ImageTeacherConfig(t.dataset, this.data, a,
                 given(pr, "--steps") ? t.steps : d.steps(),
@@ -75,8 +75,10 @@ final class ImageTeacherOptions {
                 t.gradClip,
                 given(pr, "--ema-decay") ? t.emaDecay : d.emaDecay(),
                 t.sigmaData != null ? t.sigmaData : 0.5, t.pMean, t.pStd,
-                blockOutChannels != null ? new ArrayList<>(blockOutChannels) : List.of(32, 48, 64),
-                layersPerBlock != null ? layersPerBlock : 1, attention, attentionHeadDim != null ? attentionHeadDim : 32, normGroups != null ? normGroups : 8,
+                blockOutChannels != null ? new ArrayList<>(blockOutChannels) : ImageTeacherConfig.DEFAULT_BLOCK_OUT_CHANNELS,
+                layersPerBlock != null ? layersPerBlock : ImageTeacherConfig.DEFAULT_LAYERS_PER_BLOCK, attention,
+                attentionHeadDim != null ? attentionHeadDim : ImageTeacherConfig.DEFAULT_ATTENTION_HEAD_DIM,
+                normGroups != null ? normGroups : ImageTeacherConfig.DEFAULT_NORM_GROUPS,
                 cNoiseScale != null ? cNoiseScale : EdmUNetNet.DEFAULT_C_NOISE_SCALE,
                 given(pr, "--width") ? t.width : 256, given(pr, "--depth") ? t.depth : 4, given(pr, "--emb-dim") ? t.embDim : 32,
                 classes, dropout, hflip,

@@ -27,6 +27,15 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
                                  int dataSize, int checkpointEvery, int keepCheckpoints, int logEvery, int sampleSteps, int gridSamples, long seed,
                                  String command) {
     public static final String KIND = "teacher-image";
+    /** The default 32x32 UNet: 949,185 parameters with attention and 10 classes (+ null label); see {@link #defaultUNetConfig}. */
+    public static final List<Integer> DEFAULT_BLOCK_OUT_CHANNELS = List.of(32, 48, 64);
+    public static final int DEFAULT_LAYERS_PER_BLOCK = 1, DEFAULT_ATTENTION_HEAD_DIM = 32, DEFAULT_NORM_GROUPS = 8, DEFAULT_CLASSES = 10;
+
+    /** The UNet that {@code train-teacher --dataset fmnist} trains by default (1 channel, 32x32, class-conditional). */
+    public static dev.distillery.models.unet.UNet2DConfig defaultUNetConfig() {
+        return dev.distillery.distill.score.EdmUNetNet.smallConfig(1, 32, DEFAULT_BLOCK_OUT_CHANNELS, DEFAULT_LAYERS_PER_BLOCK, true,
+                DEFAULT_ATTENTION_HEAD_DIM, DEFAULT_NORM_GROUPS, DEFAULT_CLASSES);
+    }
 
     public ImageTeacherConfig {
         blockOutChannels = List.copyOf(blockOutChannels);

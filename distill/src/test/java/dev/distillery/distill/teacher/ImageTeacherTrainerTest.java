@@ -171,6 +171,15 @@ class ImageTeacherTrainerTest {
     }
 
     @Test
+    void helpListsTheImageFlags() {
+        var tt = MainTestSupport.run("train-teacher", "--help");
+        for (String f : List.of("--data", "--arch", "--block-out-channels", "--layers-per-block", "--[no-]attention", "--attention-head-dim", "--norm-groups",
+                "--c-noise-scale", "--[no-]class-cond", "--label-dropout", "--hflip", "--grid-samples", "fmnist"))
+            assertTrue(tt.out().contains(f), f + " missing from\n" + tt.out());
+        assertTrue(MainTestSupport.run("sample", "--help").out().contains("--guidance"));
+    }
+
+    @Test
     void configRoundTrips() throws Exception {
         ImageTeacherConfig c = new ImageTeacherConfig("fmnist", "/x", "unet", 10, 4, 1e-3, 0.05, 0, 1, 1, 0.99, 0.5, -1.2, 1.2, List.of(8, 16), 1, true, 8, 4,
                 1000, 256, 4, 32, 10, 0.1, true, 0, 5, 1, 1, 3, 10, 7, "cmd");
