@@ -234,6 +234,46 @@ def textenc(batch, step, config=torch_models.CLIP_SMALL):
     return make
 
 
+# The default Fashion-MNIST teacher of `train-teacher --dataset fmnist` (ImageTeacherConfig.defaultUNetConfig,
+# mirrored by EdmTeacherStepSpec): ResNet blocks at 32x32 and 16x16, attention (heads of 32) at 8x8 and in the mid
+# block, GroupNorm 8, 10 classes + the null label.
+UNET_FMNIST_TEACHER = dict(sample_size=32, in_channels=1, out_channels=1, block_out_channels=(32, 48, 64), layers_per_block=1,
+                           attention_head_dim=32, norm_num_groups=8, norm_eps=1e-5,
+                           down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
+                           up_block_types=("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"), num_class_embeds=11)
+FMNIST_TEACHER_PARAMETERS = 949185  # EdmTeacherStepSpec.PARAMETERS
+
+
+def teacher_train_step(batch, arch=UNET_FMNIST_TEACHER, sigma_data=0.5, p_mean=-1.2, p_std=1.2, c_noise_scale=1000.0, lr=1e-3):
+    """Mirrors EdmTeacherStepSpec: fixed x0 [B,1,32,32] uniform in [-1, 1] and labels i mod 11; per step
+    ln sigma ~ N(p_mean, p_std^2), n ~ N(0, I), D = c_skip x + c_out F(c_in x, c_noise_scale ln(sigma)/4, y),
+    loss = mean(lambda(sigma) (D - x0)^2), backward, AdamW (no weight decay)."""
+    def make(gen):
+        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
+        model = torch_models.UNet2DModel(**arch)
+        params = sum(p.numel() for p in model.parameters())
+        assert params == FMNIST_TEACHER_PARAMETERS, "teacher-train-fmnist: %d parameters, the Java case has %d" % (params, FMNIST_TEACHER_PARAMETERS)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+        x0 = torch.rand(batch, 1, 32, 32, generator=gen) * 2 - 1
+        labels = torch.arange(batch) % arch["num_class_embeds"]
+
+        def step():
+            with torch.enable_grad():
+                opt.zero_grad(set_to_none=True)
+                sigma = torch.exp(p_mean + p_std * torch.randn(batch, generator=gen))
+                x = x0 + sigma[:, None, None, None] * torch.randn(x0.shape, generator=gen)
+                s2 = (sigma ** 2 + sigma_data ** 2)[:, None, None, None]
+                c_skip, c_out, c_in = sigma_data ** 2 / s2, sigma[:, None, None, None] * sigma_data / s2.sqrt(), 1 / s2.sqrt()
+                weight = s2 / (sigma[:, None, None, None] * sigma_data) ** 2
+                d = c_skip * x + c_out * model(c_in * x, c_noise_scale * torch.log(sigma) / 4, labels)
+                loss = (weight * (d - x0) ** 2).mean()
+                loss.backward()
+                opt.step()
+            return loss.detach()
+        return step
+    return make
+
+
 # ---------------------------------------------------------------------------------------------- the registry
 # Same names, same order as CompareCases.java.
 
@@ -253,6 +293,7 @@ CASES = {
     "unet-step": unet(64, step=True),
     "textenc-fwd": textenc(64, step=False),
     "textenc-step": textenc(64, step=True),
+    "teacher-train-fmnist": teacher_train_step(64),
 }
 
 

@@ -199,7 +199,7 @@ class UNet2DModel(nn.Module):
                  layers_per_block=2, attention_head_dim=8, norm_num_groups=32, norm_eps=1e-5,
                  down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
                  up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
-                 flip_sin_to_cos=True, freq_shift=0):
+                 flip_sin_to_cos=True, freq_shift=0, num_class_embeds=None):
         super().__init__()
         ch = list(block_out_channels)
         n = len(ch)
@@ -210,6 +210,8 @@ class UNet2DModel(nn.Module):
         groups, eps = norm_num_groups, norm_eps
         self.conv_in = nn.Conv2d(in_channels, ch[0], 3, padding=1)
         self.time_embedding = TimestepEmbedding(ch[0], temb)
+        # diffusers: class_embed_type None with num_class_embeds -> an embedding table added to the time embedding
+        self.class_embedding = nn.Embedding(num_class_embeds, temb) if num_class_embeds is not None else None
 
         self.down_blocks = nn.ModuleList()
         out = ch[0]
@@ -232,10 +234,12 @@ class UNet2DModel(nn.Module):
         self.conv_norm_out = nn.GroupNorm(groups, ch[0], eps=eps)
         self.conv_out = nn.Conv2d(ch[0], out_channels, 3, padding=1)
 
-    def forward(self, sample, timesteps):
+    def forward(self, sample, timesteps, class_labels=None):
         timesteps = timesteps * torch.ones(sample.shape[0], dtype=timesteps.dtype, device=timesteps.device)
         t_emb = get_timestep_embedding(timesteps, self.conv_in.out_channels, self.flip_sin_to_cos, self.freq_shift)
         emb = self.time_embedding(t_emb.to(sample.dtype))
+        if self.class_embedding is not None:
+            emb = emb + self.class_embedding(class_labels)
         x = self.conv_in(sample)
         skips = (x,)
         for block in self.down_blocks:

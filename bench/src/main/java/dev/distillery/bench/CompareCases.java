@@ -43,6 +43,8 @@ public final class CompareCases {
                 ModelSpecs.TextEncCase.small(64, false));
         add("textenc-step", "the textenc-fwd encoder at batch 64: forward, MSE of the last hidden state to a fixed target, backward, AdamW",
                 ModelSpecs.TextEncCase.small(64, true));
+        add("teacher-train-fmnist", "one EDM training step of the default fmnist teacher (class-conditional UNet (32,48,64), 949k parameters) at batch 64: "
+                + "sigma ~ lognormal, EDM-preconditioned forward, weighted MSE, backward, AdamW", new EdmTeacherStepSpec(64));
         // Later cases go here, and under the same name in torch_cases.py.
     }
 

@@ -141,14 +141,20 @@ public final class ModelSpecs {
 
     /** Forward FLOPs of {@link UNetCase}'s UNet, walking the same block structure as UNet2DModel builds. */
     static double unetForwardFlops(UNetCase c) {
-        double b = c.batch();
-        List<Integer> ch = c.channels();
-        int n = ch.size(), temb = 4 * ch.get(0), layers = c.layersPerBlock();
-        boolean[] downAttn = {false, true, true};
-        boolean[] upAttn = {true, true, false};
+        return unetForwardFlops(c.batch(), c.size(), c.inOut(), c.channels(), c.layersPerBlock(), new boolean[]{false, true, true},
+                new boolean[]{true, true, false});
+    }
+
+    /**
+     * Forward FLOPs of a UNet2DModel with the given attention per down and up block (the mid block always has one);
+     * a class embedding table adds none.
+     */
+    static double unetForwardFlops(int batch, int size, int inOut, List<Integer> ch, int layers, boolean[] downAttn, boolean[] upAttn) {
+        double b = batch;
+        int n = ch.size(), temb = 4 * ch.get(0);
         double f = 2 * b * ((double) ch.get(0) * temb + (double) temb * temb); // time_embedding linear_1, linear_2
-        int s = c.size();
-        f += conv(b, c.inOut(), ch.get(0), 3, s);                               // conv_in
+        int s = size;
+        f += conv(b, inOut, ch.get(0), 3, s);                                   // conv_in
         int out = ch.get(0);
         java.util.ArrayDeque<Integer> skips = new java.util.ArrayDeque<>();
         skips.push(out);
@@ -182,7 +188,7 @@ public final class ModelSpecs {
                 f += conv(b, out, out, 3, s);
             }
         }
-        return f + conv(b, ch.get(0), c.inOut(), 3, s); // conv_out
+        return f + conv(b, ch.get(0), inOut, 3, s); // conv_out
     }
 
     private static double conv(double b, int cin, int cout, int k, int outSize) {

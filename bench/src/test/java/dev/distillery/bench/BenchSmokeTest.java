@@ -97,6 +97,18 @@ class BenchSmokeTest {
         assertTrue(ExportCase.tinyTextEnc(2, true).make(1).model().parameterCount() > 0);
     }
 
+    /** teacher-train-fmnist builds the default fmnist teacher (its parameter count is checked in prepare) and steps at a tiny batch. */
+    @Test
+    void teacherTrainStepRunsAtATinyBatch() {
+        var spec = new EdmTeacherStepSpec(2);
+        Workload step = spec.prepare(DType.F32, 3);
+        Tensor l1 = (Tensor) step.run(), l2 = (Tensor) step.run();
+        Outputs.checkFinite(new Object[]{l1, l2});
+        assertEquals(EdmTeacherStepSpec.PARAMETERS, new dev.distillery.models.unet.UNet2DModel(spec.config(), new dev.distillery.tensor.Rng(0)).parameterCount());
+        assertEquals(new EdmTeacherStepSpec(64), CompareCases.get("teacher-train-fmnist").spec());
+        assertEquals(32 * spec.flops(), CompareCases.get("teacher-train-fmnist").spec().flops(), 1e-6 * 32 * spec.flops());
+    }
+
     /** The registered model cases are the architectures the brief names (checked without running them). */
     @Test
     void registeredModelCasesHaveTheAgreedArchitectures() {

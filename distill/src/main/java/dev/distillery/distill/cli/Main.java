@@ -1,5 +1,7 @@
 package dev.distillery.distill.cli;
 
+import dev.distillery.distill.teacher.ImageTeacherConfig;
+import dev.distillery.distill.teacher.ImageTeacherTrainer;
 import dev.distillery.distill.teacher.MlpDenoiser;
 import dev.distillery.distill.teacher.TeacherConfig;
 import dev.distillery.distill.teacher.TeacherTrainer;
@@ -85,7 +87,7 @@ public final class Main implements Runnable {
     /** Flags of a teacher run (shared by train-teacher and quickstart). */
     static final class TeacherOptions {
         @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "ring8",
-                description = "Training data: ring8 | swissroll | checkerboard (image datasets: not yet available). Default: ${DEFAULT-VALUE}.")
+                description = "Training data: ring8 | swissroll | checkerboard (2-D toys, MLP) or digits | fmnist | mnist (images; flags not given take per-dataset defaults). Default: ${DEFAULT-VALUE}.")
         String dataset;
         @Option(names = "--steps", defaultValue = "8000", description = "Optimiser steps. Default: ${DEFAULT-VALUE}.") int steps;
         @Option(names = "--batch-size", defaultValue = "512", description = "Batch size. Default: ${DEFAULT-VALUE}.") int batchSize;
@@ -132,11 +134,12 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "train-teacher", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Train an EDM teacher (a small MLP denoiser) on a 2-D toy data set.",
-                    "Writes config.json, metrics.jsonl, checkpoints/, samples/ (scatter PNGs), plots/loss.png and report.md into the run directory."})
+            description = {"Train an EDM teacher: an MLP on a 2-D toy or on 8x8 digits, or a small UNet on 32x32 (Fashion-)MNIST.",
+                    "Writes config.json, metrics.jsonl, checkpoints/, samples/ (scatter or image-grid PNGs), plots/loss.png and report.md into the run directory."})
     static final class TrainTeacher implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin TeacherOptions opts;
+        @Mixin ImageTeacherOptions imageOpts;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory (must not exist or be empty). Default: runs/teacher-<dataset>-<timestamp>.") Path out;
         @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its newest checkpoint (its config.json wins; other flags are ignored).") Path resume;
         @Option(names = "--stop-after", paramLabel = "STEP", defaultValue = "0", description = "Stop after this step as if interrupted (0: run to --steps); continue with --resume.") long stopAfter;
@@ -152,7 +155,16 @@ public final class Main implements Runnable {
             TeacherTrainer.Result r;
             if (resume != null) {
                 if (!Files.isDirectory(resume)) throw new ParameterException(spec.commandLine(), "--resume " + resume + ": no such run directory");
-                r = TeacherTrainer.resume(resume, stopAfter, log);
+                boolean image = Files.isRegularFile(resume.resolve(RunDir.CONFIG_FILE)) && ImageTeacherTrainer.isImageRun(resume);
+                r = image ? ImageTeacherTrainer.resume(resume, stopAfter, log) : TeacherTrainer.resume(resume, stopAfter, log);
+            } else if (ImageTeacherConfig.isImageDataset(opts.dataset)) {
+                ImageTeacherConfig cfg = imageOpts.config(opts, spec.commandLine().getParseResult(), commandString(spec));
+                try {
+                    cfg.validate();
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(spec.commandLine(), e.getMessage());
+                }
+                r = ImageTeacherTrainer.train(cfg, out != null ? out : timestamped("teacher-" + cfg.dataset()), stopAfter, log);
             } else {
                 TeacherConfig cfg = opts.config(commandString(spec));
                 try {
@@ -235,7 +247,8 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
-            description = "Sample a trained 2-D teacher: writes a scatter PNG (samples vs data) and the samples as .safetensors.")
+            description = {"Sample a trained teacher: writes a PNG (2-D: scatter of samples vs data; images: a grid, one class per column) and the samples as",
+                    ".safetensors (images: 'samples' [N,C,H,W] in [-1,1], and 'labels' when class-conditional).", "For image runs -n and --steps default to the run's grid size and sampler steps."})
     static final class Sample implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Option(names = "--run", paramLabel = "RUN_DIR", required = true, description = "Run directory of a train-teacher run.") Path run;
@@ -246,6 +259,7 @@ public final class Main implements Runnable {
         @Option(names = "--no-ema", description = "Use the raw weights instead of the EMA weights.") boolean noEma;
         @Option(names = "--seed", defaultValue = "0", description = "Sampling seed. Default: ${DEFAULT-VALUE}.") long seed;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Output directory; default: RUN_DIR/samples.") Path out;
+        @Option(names = "--guidance", paramLabel = "W", defaultValue = "1", description = "Class-conditional image teachers: classifier-free guidance scale (1: none). Default: ${DEFAULT-VALUE}.") double guidance;
 
         @Override
         public Integer call() throws Exception {
@@ -258,6 +272,12 @@ public final class Main implements Runnable {
                 default -> throw new ParameterException(cl, "--sampler must be heun or euler, got '" + sampler + "'");
             };
             if (!Files.isRegularFile(run.resolve(RunDir.CONFIG_FILE))) throw new ParameterException(cl, "--run " + run + ": not a run directory (no config.json)");
+            if (ImageTeacherTrainer.isImageRun(run)) {
+                var pr = cl.getParseResult();
+                ImageTeacherCommands.sample(run, checkpoint, pr.hasMatchedOption("-n") ? n : null, pr.hasMatchedOption("--steps") ? steps : null, heun, noEma,
+                        guidance, seed, out, cl.getOut());
+                return 0;
+            }
             TeacherConfig cfg;
             try (RunDir rd = RunDir.resume(run)) {
                 cfg = TeacherConfig.fromMap(rd.readConfig());

@@ -20,15 +20,15 @@ public record TeacherConfig(String dataset, int steps, int batchSize, double lr,
         return kindOf(dataset);
     }
 
-    /** Maps a CLI dataset name to a toy; image datasets are named as not yet available. */
+    /** Maps a CLI dataset name to a toy; image datasets are trained by {@link ImageTeacherTrainer} instead. */
     public static Toy2d.Kind kindOf(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "ring8" -> Toy2d.Kind.RING8;
             case "swissroll", "swiss-roll", "swiss_roll" -> Toy2d.Kind.SWISS_ROLL;
             case "checkerboard" -> Toy2d.Kind.CHECKERBOARD;
-            case "mnist", "digits", "cifar10", "imagefolder", "images" -> throw new IllegalArgumentException(
-                    "--dataset " + name + ": image datasets are not yet available in train-teacher (only the 2-D toys ring8, swissroll, checkerboard)");
-            default -> throw new IllegalArgumentException("--dataset: unknown dataset '" + name + "' (expected ring8, swissroll or checkerboard)");
+            case "cifar10", "imagefolder", "images" -> throw new IllegalArgumentException(
+                    "--dataset " + name + ": not yet available in train-teacher (2-D toys ring8, swissroll, checkerboard; images digits, fmnist, mnist)");
+            default -> throw new IllegalArgumentException("--dataset: unknown dataset '" + name + "' (expected ring8, swissroll, checkerboard, digits, fmnist or mnist)");
         };
     }
 

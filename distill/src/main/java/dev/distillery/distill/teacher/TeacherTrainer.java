@@ -3,16 +3,13 @@ package dev.distillery.distill.teacher;
 import dev.distillery.autograd.NoGrad;
 import dev.distillery.autograd.Variable;
 import dev.distillery.autograd.optim.Adam;
-import dev.distillery.autograd.optim.Ema;
-import dev.distillery.autograd.optim.GradClip;
-import dev.distillery.autograd.optim.LrSchedule;
 import dev.distillery.distill.data.DataLoader;
 import dev.distillery.distill.data.GaussianMixture;
 import dev.distillery.distill.data.Toy2d;
 import dev.distillery.distill.metrics.Mmd;
+import dev.distillery.distill.score.EdmLoss;
+import dev.distillery.distill.score.EdmMlpNet;
 import dev.distillery.distill.train.Checkpoint;
-import dev.distillery.distill.train.NanGuard;
-import dev.distillery.distill.train.Progress;
 import dev.distillery.distill.train.RunDir;
 import dev.distillery.distill.viz.LinePlot;
 import dev.distillery.distill.viz.ScatterPlot;
@@ -38,7 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Trains a 2-D EDM teacher (Karras et al. 2022): sigma ~ exp(N(P_mean, P_std^2)), loss
+ * Trains a 2-D EDM teacher (Karras et al. 2022) with the shared {@link EdmTeacherLoop}: sigma ~ exp(N(P_mean, P_std^2)), loss
  * lambda(sigma) |D(x0 + sigma n; sigma) - x0|^2 (mean over batch and coordinates) with D preconditioned by
  * {@link EdmPreconditioning}; AdamW with linear warm-up and cosine decay, gradient clipping, EMA, a NaN guard,
  * atomic checkpoints (model, EMA, optimiser, RNGs, loader state) and a final evaluation (sliced Wasserstein, MMD and,
@@ -48,7 +45,7 @@ public final class TeacherTrainer {
     /** Noise levels at which ring8's learned denoiser is compared to the exact one. */
     public static final double[] EXACT_SIGMAS = {0.05, 0.2, 0.5, 1.0, 2.0, 5.0};
     public static final double SIGMA_MIN = 0.002, SIGMA_MAX = 80, RHO = 7;
-    private static final long DATA_SEED_OFFSET = 1, NOISE_STREAM = 2, SIGMA_STREAM = 3, EVAL_SEED_OFFSET = 1000;
+    private static final long DATA_SEED_OFFSET = 1, EVAL_SEED_OFFSET = 1000;
 
     /** The outcome: final step, final metrics, where the report is. */
     public record Result(Path runDir, long step, Map<String, Object> metrics, Path report) {}
@@ -103,108 +100,32 @@ public final class TeacherTrainer {
     private static Result loop(TeacherConfig cfg, RunDir run, Path from, long stopAfter, PrintStream log) throws IOException {
         try (run) {
             EdmPreconditioning pre = new EdmPreconditioning(cfg.sigmaData());
-            MlpDenoiser model = newModel(cfg);
-            Ema ema = new Ema(model, cfg.emaDecay());
-            Adam opt = Adam.adamW(model.namedParameters(), cfg.lr(), 0.9, 0.999, 1e-8, cfg.weightDecay());
-            LrSchedule sched = LrSchedule.cosine(cfg.lr(), cfg.lr() * cfg.minLrFraction(), cfg.warmup(), cfg.steps());
+            EdmMlpNet net = new EdmMlpNet(newModel(cfg), pre);
             DataLoader loader = new DataLoader(Toy2d.dataset(cfg.kind(), cfg.dataSize(), cfg.seed() + DATA_SEED_OFFSET), cfg.batchSize(), true, true, false, cfg.seed());
-            Rng base = new Rng(cfg.seed());
-            Rng noiseRng = base.fork(NOISE_STREAM), sigmaRng = base.fork(SIGMA_STREAM);
-            Checkpoint ckpt = new Checkpoint(run.checkpoints(), cfg.keepCheckpoints());
-            long step = 0;
-            if (from != null) {
-                Checkpoint.State st = Checkpoint.load(from, model, ema, opt);
-                step = st.step();
-                noiseRng = st.rng("noise");
-                sigmaRng = st.rng("sigma");
-                if (st.dataState() != null) loader.restore(DataLoader.State.decode(st.dataState()));
-                log.println("Resumed " + run.root() + " from " + from.getFileName() + " (step " + step + " of " + cfg.steps() + ")");
+            EdmTeacherLoop.Settings settings = new EdmTeacherLoop.Settings("teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(),
+                    cfg.weightDecay(), cfg.warmup(), cfg.gradClip(), cfg.emaDecay(), cfg.pMean(), cfg.pStd(), cfg.checkpointEvery(), cfg.keepCheckpoints(),
+                    cfg.logEvery(), 0, -1, cfg.seed());
+            EdmTeacherLoop.Outcome out = EdmTeacherLoop.run(settings, net, loader, run, from, stopAfter, log, (step, emaNet) -> {
+                MlpDenoiser emaModel = ((EdmMlpNet) emaNet).mlp();
+                Tensor gen = sample(emaModel, pre, cfg.plotSamples(), cfg.sampleSteps(), new Rng(cfg.seed() + EVAL_SEED_OFFSET));
+                Tensor ref = Toy2d.sample(cfg.kind(), new Rng(cfg.seed() + EVAL_SEED_OFFSET + 1), cfg.plotSamples());
+                ScatterPlot.compare(run.samples().resolve(String.format("step-%06d.png", step)), gen, ref, plotLimit(cfg.kind()), 512,
+                        cfg.dataset() + " teacher (EMA, Heun " + cfg.sampleSteps() + " steps) at step " + step);
+            });
+            if (!out.complete()) {
+                log.println("Stopped after step " + out.step() + " of " + cfg.steps() + "; continue with --resume " + run.root());
+                return new Result(run.root(), out.step(), Map.of(), null);
             }
-            NanGuard guard = new NanGuard(ckpt);
-            Progress bar = Progress.stderr("teacher " + cfg.dataset(), cfg.steps()).start(step);
-            long end = stopAfter > 0 ? Math.min(stopAfter, cfg.steps()) : cfg.steps();
-            double lossSum = 0;
-            int lossCount = 0;
-            long t0 = System.nanoTime(), tStep = step;
-            double loss = Double.NaN;
-            while (step < end) {
-                step++;
-                opt.setLearningRate(sched.at(step));
-                Tensor x0 = loader.next().images().to(DType.F32);
-                loss = trainStep(model, pre, cfg, x0, noiseRng, sigmaRng, opt);
-                guard.check(step, loss);
-                double gradNorm = GradClip.clipGradNorm(model.trainableParameters(), cfg.gradClip());
-                opt.step();
-                try (var g = NoGrad.enter()) {
-                    ema.update();
-                }
-                lossSum += loss;
-                lossCount++;
-                if (step % cfg.logEvery() == 0 || step == end) {
-                    long now = System.nanoTime();
-                    double its = (step - tStep) / Math.max(1e-9, (now - t0) / 1e9);
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("loss", loss);
-                    m.put("loss_avg", lossSum / lossCount);
-                    m.put("lr", opt.learningRate());
-                    m.put("grad_norm", gradNorm);
-                    m.put("it_per_s", its);
-                    run.logMetrics(step, m);
-                    lossSum = 0;
-                    lossCount = 0;
-                    t0 = now;
-                    tStep = step;
-                }
-                bar.update(step, String.format(Locale.ROOT, "loss=%.4f", loss));
-                if (step % cfg.checkpointEvery() == 0 || step == cfg.steps()) {
-                    run.syncMetrics();
-                    Map<String, Rng> rngs = new LinkedHashMap<>();
-                    rngs.put("noise", noiseRng);
-                    rngs.put("sigma", sigmaRng);
-                    ckpt.save(model, ema, opt, new Checkpoint.State(step, rngs, loader.state().encode()));
-                    MlpDenoiser emaModel = newModel(cfg);
-                    ema.copyTo(emaModel);
-                    Tensor gen = sample(emaModel, pre, cfg.plotSamples(), cfg.sampleSteps(), new Rng(cfg.seed() + EVAL_SEED_OFFSET));
-                    Tensor ref = Toy2d.sample(cfg.kind(), new Rng(cfg.seed() + EVAL_SEED_OFFSET + 1), cfg.plotSamples());
-                    ScatterPlot.compare(run.samples().resolve(String.format("step-%06d.png", step)), gen, ref, plotLimit(cfg.kind()), 512,
-                            cfg.dataset() + " teacher (EMA, Heun " + cfg.sampleSteps() + " steps) at step " + step);
-                }
-            }
-            bar.finish(String.format(Locale.ROOT, "loss=%.4f", loss));
-            if (step < cfg.steps()) {
-                log.println("Stopped after step " + step + " of " + cfg.steps() + "; continue with --resume " + run.root());
-                return new Result(run.root(), step, Map.of(), null);
-            }
-            return finish(cfg, run, ema, pre, step, log);
+            return finish(cfg, run, ((EdmMlpNet) out.emaNet()).mlp(), pre, out.step(), log);
         }
     }
 
-    /** One forward/backward pass; returns the loss. Leaves gradients in the model. */
+    /** One forward/backward pass of the shared {@link EdmLoss}; returns the loss. Leaves gradients in the model. */
     static double trainStep(MlpDenoiser model, EdmPreconditioning pre, TeacherConfig cfg, Tensor x0, Rng noiseRng, Rng sigmaRng, Adam opt) {
-        int b = x0.size(0);
-        double[] z = Tensor.randn(sigmaRng, DType.F64, b).toDoubleArray();
-        double[] sigma = new double[b], cSkip = new double[b], cOut = new double[b], cIn = new double[b], cNoise = new double[b], w = new double[b];
-        for (int i = 0; i < b; i++) {
-            double s = Math.exp(cfg.pMean() + cfg.pStd() * z[i]);
-            sigma[i] = s;
-            cSkip[i] = pre.cSkip(s);
-            cOut[i] = pre.cOut(s);
-            cIn[i] = pre.cIn(s);
-            cNoise[i] = pre.cNoise(s);
-            w[i] = pre.lossWeight(s);
-        }
-        Tensor n = Tensor.randn(noiseRng, DType.F32, b, 2);
-        Tensor xn = x0.add(n.mul(col(sigma)));
         opt.zeroGrad();
-        Variable f = model.forward(Variable.constant(xn.mul(col(cIn))), cNoise);
-        Variable d = Variable.constant(xn.mul(col(cSkip))).add(f.mul(Variable.constant(col(cOut))));
-        Variable loss = d.sub(Variable.constant(x0)).square().mul(Variable.constant(col(w))).mean();
+        Variable loss = EdmLoss.loss(new EdmMlpNet(model, pre), x0, null, cfg.pMean(), cfg.pStd(), noiseRng, sigmaRng);
         loss.backward();
         return loss.item();
-    }
-
-    private static Tensor col(double[] v) {
-        return Tensor.of(v, v.length, 1).to(DType.F32);
     }
 
     /** {@code n} Heun samples of the EDM ODE from {@code model} on the Karras grid (0.002 .. 80, rho 7). */
@@ -224,10 +145,8 @@ public final class TeacherTrainer {
         return 3.0;
     }
 
-    private static Result finish(TeacherConfig cfg, RunDir run, Ema ema, EdmPreconditioning pre, long step, PrintStream log) throws IOException {
+    private static Result finish(TeacherConfig cfg, RunDir run, MlpDenoiser emaModel, EdmPreconditioning pre, long step, PrintStream log) throws IOException {
         log.println("Evaluating the EMA model (" + cfg.evalSamples() + " samples, Heun " + cfg.sampleSteps() + " steps)...");
-        MlpDenoiser emaModel = newModel(cfg);
-        ema.copyTo(emaModel);
         Map<String, Object> m = evaluate(emaModel, pre, cfg);
         Tensor gen = (Tensor) m.remove("_samples");
         Tensor ref = (Tensor) m.remove("_reference");

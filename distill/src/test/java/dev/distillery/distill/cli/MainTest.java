@@ -76,7 +76,7 @@ class MainTest {
         Out c = run("train-teacher", "--bogus");
         assertEquals(2, c.code());
         assertTrue(c.err().contains("--bogus"), c.err());
-        Out d = run("train-teacher", "--dataset", "mnist", "--out", tmp.resolve("m").toString());
+        Out d = run("train-teacher", "--dataset", "cifar10", "--out", tmp.resolve("m").toString());
         assertEquals(2, d.code());
         assertTrue(d.err().contains("not yet available"), d.err());
         Out e = run("train-teacher", "--dataset", "moons", "--out", tmp.resolve("n").toString());
