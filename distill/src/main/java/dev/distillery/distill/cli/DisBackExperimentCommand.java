@@ -39,9 +39,9 @@ final class DisBackExperimentCommand implements Callable<Integer> {
             throw new ParameterException(cl, e.getMessage());
         }
         if (tail < 1) throw new ParameterException(cl, "--tail must be >= 1, got " + tail);
-        EdmDenoiserNet net = Teachers.loadToy(teacher);
+        Teachers.Loaded lt = Teachers.load(teacher);
         PrintStream log = new PrintStream(System.err, true);
-        Path md = DisBackExperiment.run(cfg, net, Distill.evaluator(teacher, cfg), seeds, tail, out, log);
+        Path md = DisBackExperiment.run(cfg, lt.net(), Distill.evaluator(lt, cfg), seeds, tail, out, log);
         cl.getOut().println("Seeds " + Arrays.toString(seeds) + " done. Results: " + md);
         cl.getOut().println(java.nio.file.Files.readString(md));
         return 0;

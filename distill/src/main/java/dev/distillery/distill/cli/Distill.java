@@ -3,7 +3,10 @@ package dev.distillery.distill.cli;
 import dev.distillery.distill.disback.DistillMethod;
 import dev.distillery.distill.disback.DistillRun;
 import dev.distillery.distill.disback.DistillRunConfig;
+import dev.distillery.distill.disback.Evaluator;
+import dev.distillery.distill.disback.ImageEvaluator;
 import dev.distillery.distill.disback.ToyEvaluator;
+import dev.distillery.distill.metrics.FeatureClassifier;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.teacher.TeacherConfig;
 import dev.distillery.distill.teacher.Teachers;
@@ -45,6 +48,7 @@ final class Distill implements Callable<Integer> {
         @Option(names = "--generator-first", description = "DMD2 order: generator step, then the fake step on the same samples (default: Diff-Instruct order).") boolean generatorFirst;
         @Option(names = "--grad-clip", defaultValue = "0", description = "Gradient-norm clip for both networks (0: off). Default: ${DEFAULT-VALUE}.") double gradClip;
         @Option(names = "--ema-decay", defaultValue = "0", description = "EMA of the generator used for evaluation (0: none). Default: ${DEFAULT-VALUE}.") double emaDecay;
+        @Option(names = "--guidance", defaultValue = "1.0", description = "Classifier-free guidance scale on the teacher/path target of a class-conditional teacher (1: none). Default: ${DEFAULT-VALUE}.") double guidance;
         @Option(names = "--sigma-init", defaultValue = "1.0", description = "Generator input noise level: G(z) = D(sigma_init z; sigma_init). Default: ${DEFAULT-VALUE}.") double sigmaInit;
         @Option(names = "--degradation-steps", defaultValue = "1000", description = "Stage 1 steps K_deg (disback, warm-fake). Default: ${DEFAULT-VALUE}.") int degradationSteps;
         @Option(names = "--degradation-every", defaultValue = "100", description = "Save a path node every N Stage-1 steps (N = K_deg / this). Default: ${DEFAULT-VALUE}.") int degradationEvery;
@@ -58,7 +62,7 @@ final class Distill implements Callable<Integer> {
 
         DistillRunConfig config(Path teacher, String command) {
             return new DistillRunConfig(method, teacher.toString(), iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lr,
-                    lrFake == null ? lr : lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, 1.0,
+                    lrFake == null ? lr : lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidance,
                     degradationSteps, degradationEvery, lr, backtrackInterval, pathDir == null ? "" : pathDir.toString(), evalEvery, evalSamples,
                     checkpointEvery, keepCheckpoints, seed, command);
         }
@@ -83,8 +87,8 @@ final class Distill implements Callable<Integer> {
             if (!Files.isDirectory(resume)) throw new ParameterException(cl, "--resume " + resume + ": no such run directory");
             DistillRunConfig cfg = DistillRun.readConfig(resume);
             Path t = Path.of(cfg.teacher());
-            EdmDenoiserNet net = Teachers.loadToy(t);
-            r = DistillRun.resume(net, pathDir(cfg, t, net), evaluator(t, cfg), resume, stopAfter, log);
+            Teachers.Loaded lt = Teachers.load(t);
+            r = DistillRun.resume(lt.net(), pathDir(cfg, t, lt.net()), evaluator(lt, cfg), resume, stopAfter, log);
         } else {
             if (teacher == null) throw new ParameterException(cl, "--teacher RUN_DIR is required (or --resume RUN_DIR)");
             DistillRunConfig cfg = opts.config(teacher, Main.commandString(spec));
@@ -93,9 +97,9 @@ final class Distill implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(cl, e.getMessage());
             }
-            EdmDenoiserNet net = Teachers.loadToy(teacher);
+            Teachers.Loaded lt = Teachers.load(teacher);
             Path dir = out != null ? out : Main.timestamped("distill-" + DistillMethod.parse(cfg.method()).cliName());
-            r = DistillRun.start(cfg, net, pathDir(cfg, teacher, net), evaluator(teacher, cfg), dir, stopAfter, log);
+            r = DistillRun.start(cfg, lt.net(), pathDir(cfg, teacher, lt.net()), evaluator(lt, cfg), dir, stopAfter, log);
         }
         log.flush();
         if (r.report() != null) {
@@ -112,7 +116,13 @@ final class Distill implements Callable<Integer> {
         return cfg.pathDir().isEmpty() ? DistillRun.defaultPathDir(teacher, cfg, net) : Path.of(cfg.pathDir());
     }
 
-    static ToyEvaluator evaluator(Path teacher, DistillRunConfig cfg) throws java.io.IOException {
-        return new ToyEvaluator(TeacherConfig.kindOf(Teachers.datasetOf(teacher)), cfg.evalSamples(), 12345);
+    /** Fixed evaluation seed: every run and method sees the same latents and reference data. */
+    static final long EVAL_SEED = 12345;
+
+    /** 2-D toys: {@link ToyEvaluator}; image teachers: {@link ImageEvaluator} with the dataset's feature classifier. */
+    static Evaluator evaluator(Teachers.Loaded teacher, DistillRunConfig cfg) throws java.io.IOException {
+        if (!teacher.image()) return new ToyEvaluator(TeacherConfig.kindOf(teacher.dataset()), cfg.evalSamples(), EVAL_SEED);
+        var data = FeatureClassifier.Data.load(teacher.dataset(), teacher.dataDir().isEmpty() ? null : teacher.dataDir());
+        return new ImageEvaluator(FeatureClassifier.obtain(data), cfg.evalSamples(), EVAL_SEED, teacher.net().sampleShape());
     }
 }

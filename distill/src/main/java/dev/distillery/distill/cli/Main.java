@@ -231,8 +231,9 @@ public final class Main implements Runnable {
             d.backtrackInterval = Math.max(1, iterations / 20);
             d.evalEvery = Math.max(1, iterations / 40);
             d.pathDir = dir.resolve("path");
-            var teacher = dev.distillery.distill.teacher.Teachers.loadToy(teacherDir);
-            var eval = Distill.evaluator(teacherDir, d.config(teacherDir, commandString(spec)));
+            var loaded = dev.distillery.distill.teacher.Teachers.load(teacherDir);
+            var teacher = loaded.net();
+            var eval = Distill.evaluator(loaded, d.config(teacherDir, commandString(spec)));
             java.util.Map<String, java.util.List<java.util.Map<String, Object>>> curves = new java.util.LinkedHashMap<>();
             for (String method : new String[]{"baseline", "disback"}) {
                 d.method = method;

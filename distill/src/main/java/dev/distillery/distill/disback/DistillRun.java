@@ -82,10 +82,13 @@ public final class DistillRun {
             DistillMethod method = cfg.distillMethod();
             String teacherDigest = WeightsDigest.of(teacher.module());
             DegradationPath path = null;
-            if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, null, 0, log);
-            Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), null);
+            ScoreDistiller.ConditionSampler conditions = classSampler(teacher);
+            TargetScore.Guidance guidance = teacher.classes() > 0 && cfg.guidanceScale() != 1
+                    ? TargetScore.Guidance.classLabels(cfg.guidanceScale(), teacher.nullLabel()) : null;
+            if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, conditions, 0, log);
+            Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), guidance);
             EdmDenoiserNet generatorNet = nets.generator(), fake = nets.fake();
-            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, null);
+            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, conditions);
             PathTarget pathTarget = nets.pathTarget();
             TargetScore target = nets.target();
             Checkpoint ckpt = new Checkpoint(run.checkpoints(), cfg.keepCheckpoints());
@@ -167,6 +170,12 @@ public final class DistillRun {
             PathTarget pathTarget = method == DistillMethod.DISBACK ? new PathTarget(path, schedule, teacher.copy(), guidance) : null;
             return new Stage2(generator, fake, pathTarget != null ? pathTarget : TargetScore.of(teacher, guidance), pathTarget);
         }
+    }
+
+    /** Uniform class labels for a class-conditional teacher, null for an unconditional one. */
+    public static ScoreDistiller.ConditionSampler classSampler(EdmDenoiserNet teacher) {
+        int classes = teacher.classes();
+        return classes == 0 ? null : (rng, n) -> Tensor.randint(rng, 0, classes, n);
     }
 
     private static void load(EdmDenoiserNet net, Map<String, Tensor> w, Path file) throws IOException {

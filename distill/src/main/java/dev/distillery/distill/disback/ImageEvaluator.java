@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * Image-dataset metrics of a one-step generator (spec disback.md §6B/6C): {@code n} samples from fixed latents, scored
  * by the project's {@link FeatureClassifier} for the dataset: {@code fd} (FD-&lt;dataset&gt;, the primary metric),
- * {@code precision}, {@code recall} and {@code class_entropy} (mode coverage, nats). Samples of flat MLP generators
+ * {@code precision}, {@code recall}, {@code class_entropy} (mode coverage, nats) and, for class-conditional generators
+ * (labels {@code i mod classes}), the classifier {@code accuracy} against the intended labels. Samples of flat MLP generators
  * ([N, 64] for digits) are shaped to the dataset's images for the classifier and the grid.
  */
 public final class ImageEvaluator implements Evaluator {
@@ -41,19 +42,30 @@ public final class ImageEvaluator implements Evaluator {
         return "fd";
     }
 
+    /** Labels {@code i mod classes} for a class-conditional generator (so accuracy is measured), else null. */
+    static Tensor labels(OneStepGenerator g, int count) {
+        int classes = g.net().classes();
+        if (classes == 0) return null;
+        long[] l = new long[count];
+        for (int i = 0; i < count; i++) l[i] = i % classes;
+        return Tensor.ofLongs(l, count);
+    }
+
     Tensor samples(OneStepGenerator g, int count) {
-        Tensor s = g.sample(new Rng(seed).fork(2), count, 512, null);
+        Tensor s = g.sample(new Rng(seed).fork(2), count, 256, labels(g, count));
         return s.reshape(count, imageShape[0], imageShape[1], imageShape[2]).clamp(-1, 1);
     }
 
     @Override
     public Map<String, Double> evaluate(OneStepGenerator generator, EdmDenoiserNet target, EdmDenoiserNet teacher) {
-        ImageMetrics m = ImageMetrics.evaluate(classifier, samples(generator, n), null);
+        Tensor labels = labels(generator, n);
+        ImageMetrics m = ImageMetrics.evaluate(classifier, samples(generator, n), labels == null ? null : labels.toLongArray());
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("fd", m.frechetDistance());
         out.put("precision", m.precision());
         out.put("recall", m.recall());
         out.put("class_entropy", m.classEntropy());
+        if (labels != null) out.put("accuracy", m.accuracy());
         return out;
     }
 

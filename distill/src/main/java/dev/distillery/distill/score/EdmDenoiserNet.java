@@ -35,6 +35,16 @@ public interface EdmDenoiserNet {
      */
     Variable denoise(Variable x, double[] sigma, Tensor cond);
 
+    /** Number of classes of a class-conditional network (conditioning = I64 labels 0..classes-1); 0 when unconditional. */
+    default int classes() {
+        return 0;
+    }
+
+    /** The "no label" id used for classifier-free guidance by class-conditional networks. */
+    default long nullLabel() {
+        throw new IllegalStateException(getClass().getSimpleName() + " is unconditional and has no null label");
+    }
+
     /** A network of the same architecture holding a copy of this one's weights (no shared storage). */
     EdmDenoiserNet copy();
 

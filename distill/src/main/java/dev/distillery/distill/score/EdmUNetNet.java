@@ -129,8 +129,8 @@ public final class EdmUNetNet implements EdmDenoiserNet {
             cIn[i] = pre.cIn(s);
             t[i] = cNoiseScale * pre.cNoise(s);
         }
-        Variable f = unet.forward(x.mul(Variable.constant(perSample(cIn))), Tensor.of(t, b), cond);
-        return x.mul(Variable.constant(perSample(cSkip))).add(f.mul(Variable.constant(perSample(cOut))));
+        Variable f = unet.forward(x.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, x.value()))), Tensor.of(t, b), cond);
+        return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
     }
 
     private void checkCond(Tensor cond, int b) {
@@ -150,10 +150,5 @@ public final class EdmUNetNet implements EdmDenoiserNet {
         UNet2DModel twin = new UNet2DModel(unet.config, new Rng(0));
         twin.loadStateDict(unet.stateDict(), true);
         return new EdmUNetNet(twin, pre, cNoiseScale, sampleShape[1], sampleShape[2]);
-    }
-
-    /** A [B, 1, 1, 1] F32 tensor of per-sample coefficients (broadcasts over channels and pixels). */
-    static Tensor perSample(double[] v) {
-        return Tensor.of(v, v.length, 1, 1, 1).to(DType.F32);
     }
 }

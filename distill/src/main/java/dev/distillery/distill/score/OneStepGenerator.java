@@ -52,12 +52,17 @@ public final class OneStepGenerator {
         }
     }
 
-    /** {@code n} samples in chunks of {@code chunk} (bounded memory for evaluation). */
-    public Tensor sample(Rng rng, int n, int chunk, java.util.function.IntFunction<Tensor> condFor) {
+    /**
+     * {@code n} samples in chunks of {@code chunk} (bounded memory for evaluation), latents drawn from {@code rng}.
+     *
+     * @param labels per-sample conditioning [n] (e.g. I64 class ids), or null when unconditional
+     */
+    public Tensor sample(Rng rng, int n, int chunk, Tensor labels) {
+        if (labels != null && labels.size(0) != n) throw new IllegalArgumentException(labels.size(0) + " labels for " + n + " samples");
         java.util.List<Tensor> parts = new java.util.ArrayList<>();
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
-            parts.add(sample(latents(rng, m), condFor == null ? null : condFor.apply(m)));
+            parts.add(sample(latents(rng, m), labels == null ? null : labels.narrow(0, start, m).contiguous()));
         }
         return parts.size() == 1 ? parts.get(0) : Tensor.concat(parts, 0);
     }

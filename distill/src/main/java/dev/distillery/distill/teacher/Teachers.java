@@ -31,6 +31,24 @@ public final class Teachers {
         return new EdmMlpNet(model, new EdmPreconditioning(cfg.sigmaData()));
     }
 
+    /** A teacher loaded from its run: the network (EMA weights) and what it was trained on. */
+    public record Loaded(dev.distillery.distill.score.EdmDenoiserNet net, String dataset, boolean image, String dataDir) {}
+
+    /** The teacher of any {@code train-teacher} run (2-D toy or image): EMA weights of the newest complete checkpoint. */
+    public static Loaded load(Path runDir) throws IOException {
+        if (!Files.isRegularFile(runDir.resolve(RunDir.CONFIG_FILE)))
+            throw new IllegalArgumentException("--teacher " + runDir + ": not a run directory (no " + RunDir.CONFIG_FILE + ")");
+        if (!ImageTeacherTrainer.isImageRun(runDir)) return new Loaded(loadToy(runDir), datasetOf(runDir), false, "");
+        ImageTeacherConfig cfg = ImageTeacherTrainer.readConfig(runDir);
+        var net = ImageTeacherTrainer.newNet(cfg);
+        Path ck = new Checkpoint(runDir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
+                .orElseThrow(() -> new IllegalArgumentException("--teacher " + runDir + ": no complete checkpoint yet"));
+        Ema ema = new Ema(net.module(), cfg.emaDecay());
+        Checkpoint.load(ck, net.module(), ema, null);
+        ema.copyTo(net.module());
+        return new Loaded(net, cfg.dataset(), true, cfg.dataDir());
+    }
+
     /** The dataset name a teacher run was trained on. */
     public static String datasetOf(Path runDir) throws IOException {
         try (RunDir rd = RunDir.resume(runDir)) {
