@@ -55,6 +55,8 @@ public final class Eval implements Callable<Integer> {
     Path cacheDir;
     @Option(names = "--classifier-seed", defaultValue = "0", description = "Seed of the classifier (another seed trains and caches another classifier). Default: ${DEFAULT-VALUE}.")
     long classifierSeed;
+    @Option(names = "--clamp", description = "Clamp the samples to [-1, 1] first (raw ODE samples overshoot slightly; PNGs clamp the same way). Without it, values beyond +-" + MAX_ABS_VALUE + " are an error (a sign of images in another range).")
+    boolean clamp;
     @Option(names = {"--out", "-o"}, paramLabel = "FILE", description = "Also write the metrics as JSON to FILE.")
     Path out;
 
@@ -70,7 +72,7 @@ public final class Eval implements Callable<Integer> {
             throw new ParameterException(cl, "--dataset: " + e.getMessage());
         }
         Loaded input = null;
-        if (samples != null) input = readSamples(samples);   // check the file before spending time on the classifier
+        if (samples != null) input = readSamples(samples, clamp);   // check the file before spending time on the classifier
 
         FeatureClassifier.Data d = FeatureClassifier.Data.load(name, data);
         FeatureClassifier clf = FeatureClassifier.obtain(d, FeatureClassifier.Recipe.forDataset(name, classifierSeed),
@@ -122,6 +124,11 @@ public final class Eval implements Callable<Integer> {
 
     /** Reads and checks {@code samples} / {@code labels}; every error names the file and the tensor. */
     static Loaded readSamples(Path file) throws SafetensorsException {
+        return readSamples(file, false);
+    }
+
+    /** Reads and checks a samples file; with {@code clamp}, values are clamped to [-1, 1] instead of range-checked. */
+    static Loaded readSamples(Path file, boolean clamp) throws SafetensorsException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--samples " + file + ": no such file");
         try (SafetensorsReader r = Safetensors.open(file)) {
             if (!r.contains("samples"))
@@ -140,8 +147,9 @@ public final class Eval implements Callable<Integer> {
                 min = Math.min(min, v[i]);
                 max = Math.max(max, v[i]);
             }
-            if (min < -MAX_ABS_VALUE || max > MAX_ABS_VALUE)
-                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: tensor 'samples' has values in [%.4g, %.4g], far outside [-1, 1]; scale images to [-1, 1]", file, min, max));
+            if (clamp) images = images.clamp(-1, 1);
+            else if (min < -MAX_ABS_VALUE || max > MAX_ABS_VALUE)
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: tensor 'samples' has values in [%.4g, %.4g], far outside [-1, 1]; scale images to [-1, 1] (or pass --clamp for slightly overshooting sampler output)", file, min, max));
             long[] labels = null;
             if (r.contains("labels")) {
                 Tensor l = r.load("labels");

@@ -52,6 +52,10 @@ class EvalTest {
         MainTest.Out o = MainTest.run("eval", "--samples", far.toString(), "--dataset", "digits", "--data", csv.toString(), "--cache-dir", cache);
         assertEquals(2, o.code());
         assertTrue(o.err().contains(far.toString()) && o.err().contains("outside [-1, 1]"), o.err());
+        // --clamp scores the same file, clamped: every value becomes 1 (all-white images)
+        var clamped = Eval.readSamples(far, true).images().toDoubleArray();
+        for (double v : clamped) assertTrue(v >= -1 && v <= 1, "clamped value " + v);
+        assertEquals(1.0, java.util.Arrays.stream(clamped).max().orElseThrow());
 
         Path badLabels = dir.resolve("labels.safetensors");
         Safetensors.write(badLabels, new java.util.LinkedHashMap<>(Map.of("samples", Tensor.zeros(DType.F32, 20, 64),
