@@ -9,7 +9,7 @@
 Each case mirrors the Java case of the same name (bench/src/main/java/dev/distillery/bench/CompareCases.java and
 Specs.java): same shapes, F32, the same op sequence. Kernel cases need no autograd: forward-only cases run under
 torch.no_grad(), and backward passes are explicit calls, as on the Java side. Training-step cases (resblock-attn-step,
-unet-step, textenc-step) use autograd and torch.optim.AdamW; the whole models are in torch_models.py.
+unet-step, textenc-step, teacher-train-fmnist, disback-iter-fmnist) use autograd and torch.optim.AdamW; the whole models are in torch_models.py.
 
 --check-against FILE: no timing; FILE comes from dev.distillery.bench.ExportCase (a model case's weights, inputs and
 results from the Java side at a tiny size); the PyTorch twin loads the weights and compares its results.
@@ -244,15 +244,46 @@ UNET_FMNIST_TEACHER = dict(sample_size=32, in_channels=1, out_channels=1, block_
 FMNIST_TEACHER_PARAMETERS = 949185  # EdmTeacherStepSpec.PARAMETERS
 
 
-def teacher_train_step(batch, arch=UNET_FMNIST_TEACHER, sigma_data=0.5, p_mean=-1.2, p_std=1.2, c_noise_scale=1000.0, lr=1e-3):
+SIGMA_DATA, P_MEAN, P_STD, C_NOISE_SCALE = 0.5, -1.2, 1.2, 1000.0  # EdmTeacherStepSpec, EdmUNetNet.DEFAULT_C_NOISE_SCALE
+
+
+def fmnist_teacher(gen, arch=UNET_FMNIST_TEACHER):
+    """Mirrors EdmTeacherStepSpec.teacherNet: the default fmnist UNet with random weights (seeded from gen); checks the
+    parameter count the Java side checks."""
+    torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
+    model = torch_models.UNet2DModel(**arch)
+    params = sum(p.numel() for p in model.parameters())
+    assert params == FMNIST_TEACHER_PARAMETERS, "the fmnist UNet has %d parameters, the Java cases have %d" % (params, FMNIST_TEACHER_PARAMETERS)
+    return model
+
+
+def lognormal_sigmas(gen, batch, p_mean=P_MEAN, p_std=P_STD):
+    """One noise level per sample, ln sigma ~ N(p_mean, p_std^2) (NoiseLevels.LogNormal)."""
+    return torch.exp(p_mean + p_std * torch.randn(batch, generator=gen))
+
+
+def edm_denoise(model, x, sigma, labels, sigma_data=SIGMA_DATA, c_noise_scale=C_NOISE_SCALE):
+    """Mirrors EdmUNetNet.denoise: D(x; sigma) = c_skip x + c_out F(c_in x, c_noise_scale ln(sigma)/4, y), sigma [B]."""
+    s = sigma[:, None, None, None]
+    s2 = s ** 2 + sigma_data ** 2
+    c_skip, c_out, c_in = sigma_data ** 2 / s2, s * sigma_data / s2.sqrt(), 1 / s2.sqrt()
+    return c_skip * x + c_out * model(c_in * x, c_noise_scale * torch.log(sigma) / 4, labels)
+
+
+def edm_dsm_loss(model, x0, labels, sigma, noise, sigma_data=SIGMA_DATA):
+    """Mirrors DenoisingScoreMatching.loss: mean(lambda(sigma) (D(x0 + sigma n; sigma) - x0)^2) with
+    lambda = (sigma^2 + sigma_d^2) / (sigma sigma_d)^2; x0 is a constant."""
+    s = sigma[:, None, None, None]
+    weight = (s ** 2 + sigma_data ** 2) / (s * sigma_data) ** 2
+    d = edm_denoise(model, x0 + s * noise, sigma, labels, sigma_data)
+    return (weight * (d - x0) ** 2).mean()
+
+
+def teacher_train_step(batch, arch=UNET_FMNIST_TEACHER, lr=1e-3):
     """Mirrors EdmTeacherStepSpec: fixed x0 [B,1,32,32] uniform in [-1, 1] and labels i mod 11; per step
-    ln sigma ~ N(p_mean, p_std^2), n ~ N(0, I), D = c_skip x + c_out F(c_in x, c_noise_scale ln(sigma)/4, y),
-    loss = mean(lambda(sigma) (D - x0)^2), backward, AdamW (no weight decay)."""
+    ln sigma ~ N(P_MEAN, P_STD^2), n ~ N(0, I), the EDM DSM loss (edm_dsm_loss), backward, AdamW (no weight decay)."""
     def make(gen):
-        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
-        model = torch_models.UNet2DModel(**arch)
-        params = sum(p.numel() for p in model.parameters())
-        assert params == FMNIST_TEACHER_PARAMETERS, "teacher-train-fmnist: %d parameters, the Java case has %d" % (params, FMNIST_TEACHER_PARAMETERS)
+        model = fmnist_teacher(gen, arch)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
         x0 = torch.rand(batch, 1, 32, 32, generator=gen) * 2 - 1
         labels = torch.arange(batch) % arch["num_class_embeds"]
@@ -260,17 +291,72 @@ def teacher_train_step(batch, arch=UNET_FMNIST_TEACHER, sigma_data=0.5, p_mean=-
         def step():
             with torch.enable_grad():
                 opt.zero_grad(set_to_none=True)
-                sigma = torch.exp(p_mean + p_std * torch.randn(batch, generator=gen))
-                x = x0 + sigma[:, None, None, None] * torch.randn(x0.shape, generator=gen)
-                s2 = (sigma ** 2 + sigma_data ** 2)[:, None, None, None]
-                c_skip, c_out, c_in = sigma_data ** 2 / s2, sigma[:, None, None, None] * sigma_data / s2.sqrt(), 1 / s2.sqrt()
-                weight = s2 / (sigma[:, None, None, None] * sigma_data) ** 2
-                d = c_skip * x + c_out * model(c_in * x, c_noise_scale * torch.log(sigma) / 4, labels)
-                loss = (weight * (d - x0) ** 2).mean()
+                sigma = lognormal_sigmas(gen, batch)
+                loss = edm_dsm_loss(model, x0, labels, sigma, torch.randn(x0.shape, generator=gen))
                 loss.backward()
                 opt.step()
             return loss.detach()
         return step
+    return make
+
+
+def disback_iteration(batch, lr=1e-5, sigma_init=1.0, ema_decay=0.0, classes=10):
+    """Mirrors DisBackIterSpec: one Diff-Instruct iteration of ScoreDistiller (DistillConfig.diffInstruct) with the
+    fmnist teacher (random weights) as the target, the generator and the fake score starting as its copies.
+    Fake step: x0 = G(z) without graph (fresh z, labels uniform over the classes), the DSM loss of the fake score,
+    backward, gradient norm, Adam. Generator step: x0 = G(z) = D_gen(sigma_init z; sigma_init) with graph (fresh z and
+    labels), x_t = sg(x0) + sigma eps, D_fake(x_t) and D_teacher(x_t) under no_grad, the DI loss
+    sum(sg(D_fake - D_teacher) x0) / B, backward into G, gradient norm, Adam, EMA update. Adam betas (0, 0.999),
+    eps 1e-8, no weight decay, for both. Returns both losses and both gradient norms."""
+    import copy
+
+    def make(gen):
+        teacher = fmnist_teacher(gen)
+        generator, fake = copy.deepcopy(teacher), copy.deepcopy(teacher)
+        adam = dict(lr=lr, betas=(0.0, 0.999), eps=1e-8, weight_decay=0.0)
+        gen_opt = torch.optim.Adam(generator.parameters(), **adam)
+        fake_opt = torch.optim.Adam(fake.parameters(), **adam)
+        ema = [p.detach().clone() for p in generator.parameters()]
+        shape = (batch, 1, 32, 32)
+        sigma_g = torch.full((batch,), sigma_init)
+
+        def labels():
+            return torch.randint(0, classes, (batch,), generator=gen)
+
+        def one_step(y):  # G(z) on fresh z
+            return edm_denoise(generator, sigma_init * torch.randn(shape, generator=gen), sigma_g, y)
+
+        def grad_norm(model):
+            return torch.stack([p.grad.square().sum() for p in model.parameters()]).sum().sqrt()
+
+        def iteration():
+            with torch.enable_grad():
+                y = labels()
+                with torch.no_grad():
+                    x0 = one_step(y)
+                fake_opt.zero_grad(set_to_none=True)
+                fake_loss = edm_dsm_loss(fake, x0, y, lognormal_sigmas(gen, batch), torch.randn(shape, generator=gen))
+                fake_loss.backward()
+                fake_norm = grad_norm(fake)
+                fake_opt.step()
+
+                y = labels()
+                gen_opt.zero_grad(set_to_none=True)
+                x0 = one_step(y)
+                sigma = lognormal_sigmas(gen, batch)
+                xt = x0.detach() + sigma[:, None, None, None] * torch.randn(shape, generator=gen)
+                with torch.no_grad():
+                    d_fake = edm_denoise(fake, xt, sigma, y)
+                    d_teacher = edm_denoise(teacher, xt, sigma, y)
+                gen_loss = (x0 * (d_fake - d_teacher)).sum() / batch
+                gen_loss.backward()
+                gen_norm = grad_norm(generator)
+                gen_opt.step()
+                with torch.no_grad():
+                    for s, p in zip(ema, generator.parameters()):
+                        s.copy_(s * ema_decay + p * (1 - ema_decay))
+            return torch.stack([gen_loss.detach(), fake_loss.detach(), gen_norm, fake_norm])
+        return iteration
     return make
 
 
@@ -294,6 +380,7 @@ CASES = {
     "textenc-fwd": textenc(64, step=False),
     "textenc-step": textenc(64, step=True),
     "teacher-train-fmnist": teacher_train_step(64),
+    "disback-iter-fmnist": disback_iteration(64),
 }
 
 

@@ -45,6 +45,9 @@ public final class CompareCases {
                 ModelSpecs.TextEncCase.small(64, true));
         add("teacher-train-fmnist", "one EDM training step of the default fmnist teacher (class-conditional UNet (32,48,64), 949k parameters) at batch 64: "
                 + "sigma ~ lognormal, EDM-preconditioned forward, weighted MSE, backward, AdamW", new EdmTeacherStepSpec(64));
+        add("disback-iter-fmnist", "one Diff-Instruct distillation iteration of the default fmnist teacher (949k-parameter UNet) at batch 64: "
+                + "fake DSM step on fresh one-step samples, then the generator step (DI loss against the teacher), Adam(0, 0.999) for both",
+                new DisBackIterSpec(64));
         // Later cases go here, and under the same name in torch_cases.py.
     }
 

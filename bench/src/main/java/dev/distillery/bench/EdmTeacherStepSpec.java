@@ -31,8 +31,8 @@ public record EdmTeacherStepSpec(int batch) implements Spec {
         return ImageTeacherConfig.defaultUNetConfig();
     }
 
-    @Override
-    public double flops() {
+    /** FLOPs of one forward of the UNet at this batch (convolutions, linear layers, attention matmuls). */
+    public double forwardFlops() {
         UNet2DConfig c = config();
         List<Integer> ch = c.blockOutChannels();
         int n = ch.size();
@@ -41,7 +41,13 @@ public record EdmTeacherStepSpec(int batch) implements Spec {
             down[i] = c.downBlockTypes().get(i).startsWith("Attn");
             up[i] = c.upBlockTypes().get(i).startsWith("Attn");
         }
-        return 3 * ModelSpecs.unetForwardFlops(batch, 32, 1, ch, c.layersPerBlock(), down, up);
+        return ModelSpecs.unetForwardFlops(batch, 32, 1, ch, c.layersPerBlock(), down, up);
+    }
+
+    /** A training step: forward and backward, 3 forwards. */
+    @Override
+    public double flops() {
+        return 3 * forwardFlops();
     }
 
     @Override
@@ -49,14 +55,24 @@ public record EdmTeacherStepSpec(int batch) implements Spec {
         return 0;
     }
 
+    /**
+     * The default fmnist teacher with random weights drawn from {@code rng}: the UNet of {@link #config()} in EDM
+     * preconditioning (sigma_data {@value #SIGMA_DATA}, {@link EdmUNetNet#DEFAULT_C_NOISE_SCALE}) on 32x32 samples.
+     * Checks the parameter count the fmnist cases and their PyTorch peers agree on ({@link #PARAMETERS}).
+     */
+    public static EdmUNetNet teacherNet(Rng rng) {
+        UNet2DModel unet = new UNet2DModel(ImageTeacherConfig.defaultUNetConfig(), rng);
+        if (unet.parameterCount() != PARAMETERS)
+            throw new IllegalStateException("the default fmnist UNet has " + unet.parameterCount() + " parameters; the fmnist cases (and their PyTorch peers) expect "
+                    + PARAMETERS);
+        return new EdmUNetNet(unet, new EdmPreconditioning(SIGMA_DATA), EdmUNetNet.DEFAULT_C_NOISE_SCALE, 32, 32);
+    }
+
     @Override
     public Workload prepare(DType dtype, long seed) {
         Rng rng = new Rng(seed);
-        UNet2DModel unet = new UNet2DModel(config(), rng);
-        if (unet.parameterCount() != PARAMETERS)
-            throw new IllegalStateException("teacher-train-fmnist: the default fmnist UNet has " + unet.parameterCount() + " parameters, the case (and its PyTorch peer) expect "
-                    + PARAMETERS);
-        EdmUNetNet net = new EdmUNetNet(unet, new EdmPreconditioning(SIGMA_DATA), EdmUNetNet.DEFAULT_C_NOISE_SCALE, 32, 32);
+        EdmUNetNet net = teacherNet(rng);
+        UNet2DModel unet = net.unet();
         Adam opt = Adam.adamW(unet.namedParameters(), LR, 0.9, 0.999, 1e-8, 0);
         Tensor x0 = Tensor.rand(rng, DType.F32, batch, 1, 32, 32).mul(2f).sub(1f);
         long[] ids = new long[batch];

@@ -109,6 +109,18 @@ class BenchSmokeTest {
         assertEquals(32 * spec.flops(), CompareCases.get("teacher-train-fmnist").spec().flops(), 1e-6 * 32 * spec.flops());
     }
 
+    /** disback-iter-fmnist: one distillation iteration (fake step, then generator step) at a tiny batch, both losses finite. */
+    @Test
+    void disbackIterationRunsAtATinyBatch() {
+        var spec = new DisBackIterSpec(2);
+        // Scoped, as CompareRunner runs it. Generator loss, fake loss and both gradient norms: finite when both steps ran.
+        double[] result = spec.prepare(DType.F32, 3).runScoped(r -> ((Tensor) r).toDoubleArray());
+        for (double v : result) assertTrue(Double.isFinite(v), java.util.Arrays.toString(result));
+        assertTrue(result[2] > 0 && result[3] > 0, "gradient norms " + java.util.Arrays.toString(result));
+        assertEquals(new DisBackIterSpec(64), CompareCases.get("disback-iter-fmnist").spec());
+        assertEquals(DisBackIterSpec.FORWARDS_PER_ITERATION * new EdmTeacherStepSpec(2).forwardFlops(), spec.flops(), 1e-6 * spec.flops());
+    }
+
     /** The registered model cases are the architectures the brief names (checked without running them). */
     @Test
     void registeredModelCasesHaveTheAgreedArchitectures() {
