@@ -29,17 +29,16 @@ import java.util.Map;
  * The one teacher training loop, shared by the 2-D toys and the image data sets: per step, the learning rate of
  * a linear warm-up then cosine decay, one forward/backward of the objective's loss ({@link TeacherObjective#EDM}:
  * {@link EdmLoss} of any {@link EdmDenoiserNet}; {@link TeacherObjective#DDPM_EPS}: {@link DdpmEpsLoss} of a
- * {@link DdpmEpsNet}), a NaN guard
- * (before the update, so the last checkpoint predates a blow-up), global gradient-norm clipping, an AdamW step and an
- * EMA update; a {@code metrics.jsonl} line every {@code logEvery} steps; every {@code checkpointEvery} steps (and at
- * the end) an atomic checkpoint (model, EMA, optimiser, the generators and the data loader's position) followed by the
- * caller's {@link CheckpointHook} on the EMA weights (sample pictures).
+ * {@link DdpmEpsNet}), a NaN guard (before the update, so the last checkpoint predates a blow-up), global
+ * gradient-norm clipping, an AdamW step and an EMA update; a {@code metrics.jsonl} line every {@code logEvery}
+ * steps; every {@code checkpointEvery} steps (and at the end) an atomic checkpoint (model, EMA, optimiser, the
+ * generators and the data loader's position) followed by the caller's {@link CheckpointHook} on the EMA weights
+ * (sample pictures).
  *
  * <p>Random streams, all forks of {@code new Rng(seed)}: 2 the noise, 3 ln sigma (edm) or the timestep t (ddpm-eps;
- * checkpointed under the same name "sigma"), 4 label dropout (only when
- * labels are dropped). With class labels, each label is replaced by {@code nullLabel} with probability
- * {@code labelDropout} (uniform draw i of the step from stream 4), which trains the unconditional denoiser used by
- * classifier-free guidance.
+ * checkpointed under the same name "sigma"), 4 label dropout (only when labels are dropped). With class labels, each
+ * label is replaced by {@code nullLabel} with probability {@code labelDropout} (uniform draw i of the step from
+ * stream 4), which trains the unconditional denoiser used by classifier-free guidance.
  */
 public final class EdmTeacherLoop {
     private static final long NOISE_STREAM = 2, SIGMA_STREAM = 3, LABEL_STREAM = 4;
@@ -53,9 +52,9 @@ public final class EdmTeacherLoop {
      * @param pMean        EDM's P_mean (edm only)
      * @param pStd         EDM's P_std (edm only)
      */
-    public record Settings(TeacherObjective objective, String label, long steps, double lr, double minLrFraction, double weightDecay, int warmup, double gradClip, double emaDecay,
-                           double pMean, double pStd, int checkpointEvery, int keepCheckpoints, int logEvery, double labelDropout, long nullLabel,
-                           long seed) {}
+    public record Settings(TeacherObjective objective, String label, long steps, double lr, double minLrFraction, double weightDecay, int warmup,
+                           double gradClip, double emaDecay, double pMean, double pStd, int checkpointEvery, int keepCheckpoints, int logEvery,
+                           double labelDropout, long nullLabel, long seed) {}
 
     /** Called after each checkpoint with the step and a copy of the net holding the EMA weights. */
     @FunctionalInterface
