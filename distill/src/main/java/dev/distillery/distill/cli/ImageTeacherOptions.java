@@ -40,6 +40,18 @@ final class ImageTeacherOptions {
     Double labelDropout;
     @Option(names = "--hflip", description = "Random horizontal flips of the training images (not for digits: flips change their meaning).")
     boolean hflip;
+    @Option(names = "--objective", paramLabel = "edm|ddpm-eps", defaultValue = "edm",
+            description = "Training objective: edm (the preconditioned denoiser, EDM loss) or ddpm-eps (the raw network predicts the noise from "
+                    + "(x_t, t) on a DDPM schedule; sampled through the exact VE<->VP conversion). Default: ${DEFAULT-VALUE}.")
+    String objective;
+    @Option(names = "--beta-schedule", paramLabel = "NAME", description = "ddpm-eps: diffusers beta_schedule (linear, scaled_linear, squaredcos_cap_v2, sigmoid). Default: linear.")
+    String betaSchedule;
+    @Option(names = "--beta-start", description = "ddpm-eps: diffusers beta_start. Default: 1e-4.")
+    Double betaStart;
+    @Option(names = "--beta-end", description = "ddpm-eps: diffusers beta_end. Default: 0.02.")
+    Double betaEnd;
+    @Option(names = "--num-train-timesteps", paramLabel = "T", description = "ddpm-eps: training timesteps T. Default: 1000.")
+    Integer numTrainTimesteps;
     @Option(names = "--grid-samples", description = "Samples in each checkpoint's PNG grid (fixed seed; one class per column). Default: 100 (64 for digits).")
     Integer gridSamples;
 
@@ -88,6 +100,11 @@ final class ImageTeacherOptions {
                 given(pr, "--log-every") ? t.logEvery : d.logEvery(),
                 given(pr, "--sample-steps") ? t.sampleSteps : d.sampleSteps(),
                 gridSamples != null ? gridSamples : d.gridSamples(),
+                objective,
+                betaSchedule != null ? betaSchedule : ImageTeacherConfig.DDPM_SCHEDULE_DEFAULTS.betaSchedule().configName(),
+                betaStart != null ? betaStart : ImageTeacherConfig.DDPM_SCHEDULE_DEFAULTS.betaStart(),
+                betaEnd != null ? betaEnd : ImageTeacherConfig.DDPM_SCHEDULE_DEFAULTS.betaEnd(),
+                numTrainTimesteps != null ? numTrainTimesteps : ImageTeacherConfig.DDPM_SCHEDULE_DEFAULTS.numTrainTimesteps(),
                 t.seed, command);
     }
 

@@ -4,6 +4,7 @@ import dev.distillery.distill.teacher.ImageTeacherConfig;
 import dev.distillery.distill.teacher.ImageTeacherTrainer;
 import dev.distillery.distill.teacher.MlpDenoiser;
 import dev.distillery.distill.teacher.TeacherConfig;
+import dev.distillery.distill.teacher.TeacherObjective;
 import dev.distillery.distill.teacher.TeacherTrainer;
 import dev.distillery.distill.train.Checkpoint;
 import dev.distillery.distill.train.RunDir;
@@ -134,7 +135,7 @@ public final class Main implements Runnable {
     }
 
     @Command(name = "train-teacher", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Train an EDM teacher: an MLP on a 2-D toy or on 8x8 digits, or a small UNet on 32x32 (Fashion-)MNIST.",
+            description = {"Train a teacher (EDM, or DDPM epsilon prediction with --objective ddpm-eps): an MLP on a 2-D toy or on 8x8 digits, or a small UNet on 32x32 (Fashion-)MNIST.",
                     "Writes config.json, metrics.jsonl, checkpoints/, samples/ (scatter or image-grid PNGs), plots/loss.png and report.md into the run directory."})
     static final class TrainTeacher implements Callable<Integer> {
         @Spec CommandSpec spec;
@@ -168,6 +169,9 @@ public final class Main implements Runnable {
             } else {
                 TeacherConfig cfg = opts.config(commandString(spec));
                 try {
+                    if (TeacherObjective.of(imageOpts.objective) != TeacherObjective.EDM)
+                        throw new IllegalArgumentException("--objective " + imageOpts.objective + ": the 2-D toy teachers train the EDM objective only "
+                                + "(ddpm-eps is for the image data sets digits, fmnist, mnist)");
                     cfg.validate();
                 } catch (IllegalArgumentException e) {
                     throw new ParameterException(spec.commandLine(), e.getMessage());

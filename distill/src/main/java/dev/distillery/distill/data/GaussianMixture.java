@@ -151,13 +151,9 @@ public final class GaussianMixture {
 
     /** alpha_bar at a possibly fractional timestep (log-sigma interpolation, clamped to [0, T-1]). */
     public static double alphaBarAt(NoiseSchedule schedule, double t) {
-        int n = schedule.numTrainTimesteps();
-        double tc = Math.clamp(t, 0, n - 1);
-        int lo = (int) Math.floor(tc);
-        if (lo == tc || lo + 1 >= n) return schedule.alphaBar(lo);
-        double f = tc - lo;
-        double ls = (1 - f) * Math.log(schedule.sigma(lo)) + f * Math.log(schedule.sigma(lo + 1));
-        return NoiseSchedule.alphaBarFromSigma(Math.exp(ls));
+        double tc = Math.clamp(t, 0, schedule.numTrainTimesteps() - 1);
+        if (tc == Math.rint(tc)) return schedule.alphaBar((int) tc);
+        return NoiseSchedule.alphaBarFromSigma(schedule.sigmaAtTimestep(tc));
     }
 
     // ---------------------------------------------------------------------------------------------- core

@@ -50,19 +50,29 @@ public final class EdmUNetNet implements EdmDenoiserNet {
      * @param width       sample width, likewise
      */
     public EdmUNetNet(UNet2DModel unet, EdmPreconditioning pre, double cNoiseScale, int height, int width) {
-        UNet2DConfig c = unet.config;
-        if (c.inChannels() != c.outChannels())
-            throw new IllegalArgumentException("EdmUNetNet: the UNet maps " + c.inChannels() + " channels to " + c.outChannels() + "; a denoiser needs equal counts");
         if (!(cNoiseScale > 0) || !Double.isFinite(cNoiseScale)) throw new IllegalArgumentException("EdmUNetNet: cNoiseScale must be finite and > 0, got " + cNoiseScale);
-        if (c.numClassEmbeds() != null && c.numClassEmbeds() < 2)
-            throw new IllegalArgumentException("EdmUNetNet: num_class_embeds must be >= 2 (classes + the null label), got " + c.numClassEmbeds());
-        int down = 1 << (c.blockOutChannels().size() - 1);
-        if (height < 1 || width < 1 || height % down != 0 || width % down != 0)
-            throw new IllegalArgumentException("EdmUNetNet: sample " + height + "x" + width + " must be divisible by " + down + " (" + c.blockOutChannels().size() + " UNet levels)");
+        this.sampleShape = sampleShapeOf("EdmUNetNet", unet.config, height, width);
         this.unet = unet;
         this.pre = pre;
         this.cNoiseScale = cNoiseScale;
-        this.sampleShape = new int[]{c.inChannels(), height, width};
+    }
+
+    /** [C, H, W] of a pixel UNet's samples, after checking that it maps C channels to C and that H, W fit its levels. */
+    static int[] sampleShapeOf(String who, UNet2DConfig c, int height, int width) {
+        if (c.inChannels() != c.outChannels())
+            throw new IllegalArgumentException(who + ": the UNet maps " + c.inChannels() + " channels to " + c.outChannels() + "; a denoiser needs equal counts");
+        if (c.numClassEmbeds() != null && c.numClassEmbeds() < 2)
+            throw new IllegalArgumentException(who + ": num_class_embeds must be >= 2 (classes + the null label), got " + c.numClassEmbeds());
+        int down = 1 << (c.blockOutChannels().size() - 1);
+        if (height < 1 || width < 1 || height % down != 0 || width % down != 0)
+            throw new IllegalArgumentException(who + ": sample " + height + "x" + width + " must be divisible by " + down + " (" + c.blockOutChannels().size() + " UNet levels)");
+        return new int[]{c.inChannels(), height, width};
+    }
+
+    /** Number of real classes of a UNet built by {@link #smallConfig} (num_class_embeds - 1; 0 when unconditional). */
+    static int classesOf(UNet2DModel unet) {
+        Integer n = unet.config.numClassEmbeds();
+        return n == null ? 0 : n - 1;
     }
 
     /**
@@ -99,8 +109,7 @@ public final class EdmUNetNet implements EdmDenoiserNet {
 
     /** Number of real classes (0 when unconditional). */
     public int classes() {
-        Integer n = unet.config.numClassEmbeds();
-        return n == null ? 0 : n - 1;
+        return classesOf(unet);
     }
 
     /** The id of the "no label" embedding (= {@link #classes()}); only for class-conditional nets. */
@@ -119,7 +128,7 @@ public final class EdmUNetNet implements EdmDenoiserNet {
         if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
             throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
         if (sigma.length != b) throw new IllegalArgumentException("denoise: " + sigma.length + " sigmas for a batch of " + b);
-        checkCond(cond, b);
+        checkLabels("EdmUNetNet", classes(), cond, b);
         double[] cSkip = new double[b], cOut = new double[b], cIn = new double[b], t = new double[b];
         for (int i = 0; i < b; i++) {
             double s = sigma[i];
@@ -133,13 +142,13 @@ public final class EdmUNetNet implements EdmDenoiserNet {
         return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
     }
 
-    private void checkCond(Tensor cond, int b) {
-        int classes = classes();
+    /** Checks the conditioning of a UNet with {@code classes} classes (+ null label {@code classes}): null, or I64 ids [B] in 0..classes. */
+    static void checkLabels(String who, int classes, Tensor cond, int b) {
         if (classes == 0) {
-            if (cond != null) throw new IllegalArgumentException("EdmUNetNet is unconditional; got conditioning of shape " + Arrays.toString(cond.shape()));
+            if (cond != null) throw new IllegalArgumentException(who + " is unconditional; got conditioning of shape " + Arrays.toString(cond.shape()));
             return;
         }
-        if (cond == null) throw new IllegalArgumentException("EdmUNetNet is class-conditional: pass I64 labels [B] (the null label " + classes + " for unconditional)");
+        if (cond == null) throw new IllegalArgumentException(who + " is class-conditional: pass I64 labels [B] (the null label " + classes + " for unconditional)");
         if (cond.dim() != 1 || cond.size(0) != b) throw new IllegalArgumentException("denoise: labels have shape " + Arrays.toString(cond.shape()) + ", expected [" + b + "]");
         for (long id : cond.to(DType.I64).toLongArray())
             if (id < 0 || id > classes) throw new IllegalArgumentException("denoise: label " + id + " outside 0.." + classes + " (" + classes + " = null label)");

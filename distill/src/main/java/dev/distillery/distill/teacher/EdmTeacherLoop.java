@@ -6,6 +6,8 @@ import dev.distillery.autograd.optim.Ema;
 import dev.distillery.autograd.optim.GradClip;
 import dev.distillery.autograd.optim.LrSchedule;
 import dev.distillery.distill.data.DataLoader;
+import dev.distillery.distill.score.DdpmEpsLoss;
+import dev.distillery.distill.score.DdpmEpsNet;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.EdmLoss;
 import dev.distillery.distill.train.Checkpoint;
@@ -24,17 +26,19 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The one EDM teacher training loop, shared by the 2-D toys and the image data sets: per step, the learning rate of
- * a linear warm-up then cosine decay, one {@link EdmLoss} forward/backward of any {@link EdmDenoiserNet}, a NaN guard
- * (before the update, so the last checkpoint predates a blow-up), global gradient-norm clipping, an AdamW step and an
- * EMA update; a {@code metrics.jsonl} line every {@code logEvery} steps; every {@code checkpointEvery} steps (and at
- * the end) an atomic checkpoint (model, EMA, optimiser, the generators and the data loader's position) followed by the
- * caller's {@link CheckpointHook} on the EMA weights (sample pictures).
+ * The one teacher training loop, shared by the 2-D toys and the image data sets: per step, the learning rate of
+ * a linear warm-up then cosine decay, one forward/backward of the objective's loss ({@link TeacherObjective#EDM}:
+ * {@link EdmLoss} of any {@link EdmDenoiserNet}; {@link TeacherObjective#DDPM_EPS}: {@link DdpmEpsLoss} of a
+ * {@link DdpmEpsNet}), a NaN guard (before the update, so the last checkpoint predates a blow-up), global
+ * gradient-norm clipping, an AdamW step and an EMA update; a {@code metrics.jsonl} line every {@code logEvery}
+ * steps; every {@code checkpointEvery} steps (and at the end) an atomic checkpoint (model, EMA, optimiser, the
+ * generators and the data loader's position) followed by the caller's {@link CheckpointHook} on the EMA weights
+ * (sample pictures).
  *
- * <p>Random streams, all forks of {@code new Rng(seed)}: 2 the noise, 3 ln sigma, 4 label dropout (only when
- * labels are dropped). With class labels, each label is replaced by {@code nullLabel} with probability
- * {@code labelDropout} (uniform draw i of the step from stream 4), which trains the unconditional denoiser used by
- * classifier-free guidance.
+ * <p>Random streams, all forks of {@code new Rng(seed)}: 2 the noise, 3 ln sigma (edm) or the timestep t (ddpm-eps;
+ * checkpointed under the same name "sigma"), 4 label dropout (only when labels are dropped). With class labels, each
+ * label is replaced by {@code nullLabel} with probability {@code labelDropout} (uniform draw i of the step from
+ * stream 4), which trains the unconditional denoiser used by classifier-free guidance.
  */
 public final class EdmTeacherLoop {
     private static final long NOISE_STREAM = 2, SIGMA_STREAM = 3, LABEL_STREAM = 4;
@@ -44,10 +48,13 @@ public final class EdmTeacherLoop {
      *
      * @param labelDropout probability of replacing a label by {@code nullLabel}; 0 without class conditioning
      * @param nullLabel    the "no label" id, or -1 when the net is unconditional (labels are then not passed)
+     * @param objective    the loss; {@link TeacherObjective#DDPM_EPS} needs a {@link DdpmEpsNet}
+     * @param pMean        EDM's P_mean (edm only)
+     * @param pStd         EDM's P_std (edm only)
      */
-    public record Settings(String label, long steps, double lr, double minLrFraction, double weightDecay, int warmup, double gradClip, double emaDecay,
-                           double pMean, double pStd, int checkpointEvery, int keepCheckpoints, int logEvery, double labelDropout, long nullLabel,
-                           long seed) {}
+    public record Settings(TeacherObjective objective, String label, long steps, double lr, double minLrFraction, double weightDecay, int warmup,
+                           double gradClip, double emaDecay, double pMean, double pStd, int checkpointEvery, int keepCheckpoints, int logEvery,
+                           double labelDropout, long nullLabel, long seed) {}
 
     /** Called after each checkpoint with the step and a copy of the net holding the EMA weights. */
     @FunctionalInterface
@@ -66,6 +73,8 @@ public final class EdmTeacherLoop {
      */
     public static Outcome run(Settings s, EdmDenoiserNet net, DataLoader loader, RunDir run, Path from, long stopAfter, PrintStream log,
                               CheckpointHook hook) throws IOException {
+        if (s.objective() == TeacherObjective.DDPM_EPS && !(net instanceof DdpmEpsNet))
+            throw new IllegalArgumentException("--objective ddpm-eps trains an epsilon-prediction DdpmEpsNet, got " + net.getClass().getSimpleName());
         var model = net.module();
         Ema ema = new Ema(model, s.emaDecay());
         Adam opt = Adam.adamW(model.namedParameters(), s.lr(), 0.9, 0.999, 1e-8, s.weightDecay());
@@ -106,7 +115,10 @@ public final class EdmTeacherLoop {
                 cond = Tensor.ofLongs(labels, labels.length);
             }
             opt.zeroGrad();
-            var lossVar = EdmLoss.loss(net, x0, cond, s.pMean(), s.pStd(), noiseRng, sigmaRng);
+            var lossVar = switch (s.objective()) {
+                case EDM -> EdmLoss.loss(net, x0, cond, s.pMean(), s.pStd(), noiseRng, sigmaRng);
+                case DDPM_EPS -> DdpmEpsLoss.loss((DdpmEpsNet) net, x0, cond, noiseRng, sigmaRng);
+            };
             lossVar.backward();
             loss = lossVar.item();
             guard.check(step, loss);

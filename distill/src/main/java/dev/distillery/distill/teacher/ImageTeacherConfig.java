@@ -1,6 +1,9 @@
 package dev.distillery.distill.teacher;
 
 import dev.distillery.distill.train.JsonWriter;
+import dev.distillery.models.diffusion.BetaSchedule;
+import dev.distillery.models.diffusion.NoiseSchedule;
+import dev.distillery.models.diffusion.SchedulerConfig;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,12 +22,18 @@ import java.util.Map;
  * @param classes          number of classes when class-conditional (10), 0 when unconditional
  * @param labelDropout     probability of training with the null label (classifier-free guidance), 0..1
  * @param gridSamples      samples in each checkpoint's PNG grid (fixed seed; with classes, class = index mod classes)
+ * @param objective        "edm" or "ddpm-eps" ({@link TeacherObjective}); absent from old configs, which read as "edm"
+ * @param betaSchedule     ddpm-eps only: the VP schedule's diffusers {@code beta_schedule} ("linear", "scaled_linear", ...)
+ * @param betaStart        ddpm-eps only: diffusers {@code beta_start}
+ * @param betaEnd          ddpm-eps only: diffusers {@code beta_end}
+ * @param numTrainTimesteps ddpm-eps only: T, diffusers {@code num_train_timesteps}
  */
 public record ImageTeacherConfig(String dataset, String dataDir, String arch, int steps, int batchSize, double lr, double minLrFraction,
                                  double weightDecay, int warmup, double gradClip, double emaDecay, double sigmaData, double pMean, double pStd,
                                  List<Integer> blockOutChannels, int layersPerBlock, boolean attention, int attentionHeadDim, int normGroups,
                                  double cNoiseScale, int mlpWidth, int mlpDepth, int embDim, int classes, double labelDropout, boolean hflip,
-                                 int dataSize, int checkpointEvery, int keepCheckpoints, int logEvery, int sampleSteps, int gridSamples, long seed,
+                                 int dataSize, int checkpointEvery, int keepCheckpoints, int logEvery, int sampleSteps, int gridSamples,
+                                 String objective, String betaSchedule, double betaStart, double betaEnd, int numTrainTimesteps, long seed,
                                  String command) {
     public static final String KIND = "teacher-image";
     /** The default 32x32 UNet: 949,185 parameters with attention and 10 classes (+ null label); see {@link #defaultUNetConfig}. */
@@ -41,6 +50,26 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
         blockOutChannels = List.copyOf(blockOutChannels);
         dataDir = dataDir == null ? "" : dataDir;
         command = command == null ? "" : command;
+        objective = objective == null ? TeacherObjective.EDM.configName() : objective;
+    }
+
+    /** The DDPM defaults of the ddpm-eps schedule (diffusers' DDPMScheduler: linear 1e-4 .. 0.02, T = 1000). */
+    public static final SchedulerConfig DDPM_SCHEDULE_DEFAULTS = SchedulerConfig.defaults();
+
+    /** The training objective ({@code --objective}). */
+    public TeacherObjective trainingObjective() {
+        return TeacherObjective.of(objective);
+    }
+
+    /** The VP schedule of a ddpm-eps teacher, built by models' {@link NoiseSchedule#fromConfig} (diffusers' beta formulas). */
+    public NoiseSchedule noiseSchedule() {
+        try {
+            SchedulerConfig c = DDPM_SCHEDULE_DEFAULTS.withBetas(BetaSchedule.fromConfig(betaSchedule), betaStart, betaEnd).withNumTrainTimesteps(numTrainTimesteps);
+            return NoiseSchedule.fromConfig(c);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--beta-schedule " + betaSchedule + " --beta-start " + betaStart + " --beta-end " + betaEnd
+                    + " --num-train-timesteps " + numTrainTimesteps + ": " + e.getMessage(), e);
+        }
     }
 
     /** The image data sets train-teacher knows, by CLI name. */
@@ -74,6 +103,12 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
     /** Checks every value, failing with the flag's name. */
     public ImageTeacherConfig validate() {
         data();
+        if (trainingObjective() == TeacherObjective.DDPM_EPS) {
+            if (numTrainTimesteps < 2) throw new IllegalArgumentException("--num-train-timesteps must be >= 2, got " + numTrainTimesteps);
+            if (!(betaStart > 0 && betaEnd >= betaStart && betaEnd < 1))
+                throw new IllegalArgumentException("--beta-start and --beta-end must satisfy 0 < start <= end < 1, got " + betaStart + " and " + betaEnd);
+            noiseSchedule();
+        }
         if (!arch.equals("unet") && !arch.equals("mlp")) throw new IllegalArgumentException("--arch must be unet or mlp, got '" + arch + "'");
         positive("--steps", steps);
         positive("--batch-size", batchSize);
@@ -151,6 +186,11 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
         m.put("log_every", logEvery);
         m.put("sample_steps", sampleSteps);
         m.put("grid_samples", gridSamples);
+        m.put("objective", objective);
+        m.put("beta_schedule", betaSchedule);
+        m.put("beta_start", betaStart);
+        m.put("beta_end", betaEnd);
+        m.put("num_train_timesteps", numTrainTimesteps);
         m.put("seed", seed);
         m.put("command", command);
         return m;
@@ -170,7 +210,11 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
                 d(m, "p_std"), ch, i(m, "layers_per_block"), bool(m, "attention"), i(m, "attention_head_dim"), i(m, "norm_groups"),
                 d(m, "c_noise_scale"), i(m, "mlp_width"), i(m, "mlp_depth"), i(m, "emb_dim"), i(m, "classes"), d(m, "label_dropout"),
                 bool(m, "hflip"), i(m, "data_size"), i(m, "checkpoint_every"), i(m, "keep_checkpoints"), i(m, "log_every"), i(m, "sample_steps"),
-                i(m, "grid_samples"), JsonWriter.toLong(req(m, "seed")), m.get("command") == null ? "" : m.get("command").toString());
+                i(m, "grid_samples"), m.containsKey("objective") ? str(m, "objective") : TeacherObjective.EDM.configName(),
+                m.containsKey("beta_schedule") ? str(m, "beta_schedule") : DDPM_SCHEDULE_DEFAULTS.betaSchedule().configName(),
+                m.containsKey("beta_start") ? d(m, "beta_start") : DDPM_SCHEDULE_DEFAULTS.betaStart(),
+                m.containsKey("beta_end") ? d(m, "beta_end") : DDPM_SCHEDULE_DEFAULTS.betaEnd(),
+                m.containsKey("num_train_timesteps") ? i(m, "num_train_timesteps") : DDPM_SCHEDULE_DEFAULTS.numTrainTimesteps(), JsonWriter.toLong(req(m, "seed")), m.get("command") == null ? "" : m.get("command").toString());
     }
 
     private static Object req(Map<String, Object> m, String k) {

@@ -6,6 +6,7 @@ import dev.distillery.distill.data.Dataset;
 import dev.distillery.distill.data.Digits;
 import dev.distillery.distill.data.Mnist;
 import dev.distillery.distill.data.Sample;
+import dev.distillery.distill.score.DdpmEpsNet;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.EdmMlpNet;
 import dev.distillery.distill.score.EdmUNetNet;
@@ -39,10 +40,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Trains an EDM teacher on images with the shared {@link EdmTeacherLoop} (the loss, optimiser, EMA, checkpoints and
+ * Trains an image teacher with the shared {@link EdmTeacherLoop} (the loss, optimiser, EMA, checkpoints and
  * resume are the 2-D toys'): sklearn's 8x8 digits with an MLP ({@link EdmMlpNet} over 64-vectors) or
  * (Fashion-)MNIST padded to 32x32 with a small class-conditional pixel UNet ({@link EdmUNetNet}), labels dropped to
- * the null label with probability {@code label_dropout} for classifier-free guidance. Writes a PNG grid of
+ * the null label with probability {@code label_dropout} for classifier-free guidance. With {@code objective ddpm-eps}
+ * the same raw MLP or UNet is trained as a DDPM epsilon-prediction {@link DdpmEpsNet} on
+ * {@link ImageTeacherConfig#noiseSchedule()} and sampled, like the EDM nets, through its exact VE/VP conversion. Writes a PNG grid of
  * fixed-seed EMA samples at every checkpoint ({@code samples/step-N.png}; with classes, column = class), a grid of
  * training images ({@code samples/data.png}), and at the end {@code samples/final.png}, {@code samples/final.safetensors}
  * ({@code samples} [N, C, H, W] in [-1, 1], {@code labels} I64 when class-conditional), {@code plots/loss.png} and
@@ -125,13 +128,16 @@ public final class ImageTeacherTrainer {
     public static EdmDenoiserNet newNet(ImageTeacherConfig cfg) {
         EdmPreconditioning pre = new EdmPreconditioning(cfg.sigmaData());
         int[] shape = imageShape(cfg);
+        boolean eps = cfg.trainingObjective() == TeacherObjective.DDPM_EPS;
         if (cfg.arch().equals("mlp")) {
             int dim = shape[0] * shape[1] * shape[2];
-            return new EdmMlpNet(new MlpDenoiser(dim, cfg.mlpWidth(), cfg.mlpDepth(), cfg.embDim(), new Rng(cfg.seed())), pre, shape);
+            MlpDenoiser mlp = new MlpDenoiser(dim, cfg.mlpWidth(), cfg.mlpDepth(), cfg.embDim(), new Rng(cfg.seed()));
+            return eps ? DdpmEpsNet.mlp(mlp, cfg.noiseSchedule(), pre, shape) : new EdmMlpNet(mlp, pre, shape);
         }
         var unetCfg = EdmUNetNet.smallConfig(shape[0], shape[1], cfg.blockOutChannels(), cfg.layersPerBlock(), cfg.attention(), cfg.attentionHeadDim(),
                 cfg.normGroups(), cfg.classes());
-        return new EdmUNetNet(new UNet2DModel(unetCfg, new Rng(cfg.seed())), pre, cfg.cNoiseScale(), shape[1], shape[2]);
+        UNet2DModel unet = new UNet2DModel(unetCfg, new Rng(cfg.seed()));
+        return eps ? DdpmEpsNet.unet(unet, cfg.noiseSchedule(), pre, shape[1], shape[2]) : new EdmUNetNet(unet, pre, cfg.cNoiseScale(), shape[1], shape[2]);
     }
 
     /** [C, H, W] of the data set's images. */
@@ -145,7 +151,7 @@ public final class ImageTeacherTrainer {
             long nullLabel = cfg.classes() > 0 ? cfg.classes() : -1;
             LOG.log(System.Logger.Level.INFO, "{0} teacher: {1} parameters, {2} training images", cfg.dataset(), net.module().parameterCount(), data.size());
             DataLoader loader = new DataLoader(data, cfg.batchSize(), true, true, cfg.hflip(), cfg.seed());
-            var settings = new EdmTeacherLoop.Settings("teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(), cfg.weightDecay(),
+            var settings = new EdmTeacherLoop.Settings(cfg.trainingObjective(), "teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(), cfg.weightDecay(),
                     cfg.warmup(), cfg.gradClip(), cfg.emaDecay(), cfg.pMean(), cfg.pStd(), cfg.checkpointEvery(), cfg.keepCheckpoints(), cfg.logEvery(),
                     cfg.labelDropout(), nullLabel, cfg.seed());
             long t0 = System.nanoTime();
@@ -209,7 +215,7 @@ public final class ImageTeacherTrainer {
                     d = net.asDenoiser(lc);
                     if (guidance != 1) {
                         long[] nul = new long[len];
-                        java.util.Arrays.fill(nul, ((EdmUNetNet) net).nullLabel());
+                        java.util.Arrays.fill(nul, net.nullLabel());
                         d = Guidance.cfg(net.asDenoiser(Tensor.ofLongs(nul, len)), d, guidance);
                     }
                 }
@@ -245,7 +251,7 @@ public final class ImageTeacherTrainer {
             steps.add(JsonWriter.toLong(r.get("step")));
             losses.add(JsonWriter.toDouble(r.get("loss_avg")));
         }
-        LinePlot.builder().size(720, 420).logY(true).title(cfg.dataset() + " teacher: EDM loss (mean per logging interval)").labels("step", "loss")
+        LinePlot.builder().size(720, 420).logY(true).title(cfg.dataset() + " teacher: " + lossName(cfg) + " (mean per logging interval)").labels("step", "loss")
                 .series("loss", steps.stream().mapToLong(Long::longValue).toArray(), losses.stream().mapToDouble(Double::doubleValue).toArray())
                 .write(run.plots().resolve("loss.png"));
         Map<String, Object> m = new LinkedHashMap<>();
@@ -262,21 +268,25 @@ public final class ImageTeacherTrainer {
 
     private static String report(ImageTeacherConfig cfg, long step, Map<String, Object> m) {
         StringBuilder sb = new StringBuilder();
-        sb.append("# ").append(cfg.dataset()).append(" EDM teacher\n\n");
+        boolean eps = cfg.trainingObjective() == TeacherObjective.DDPM_EPS;
+        sb.append("# ").append(cfg.dataset()).append(eps ? " DDPM epsilon-prediction teacher\n\n" : " EDM teacher\n\n");
         sb.append("Command:\n\n```\n").append(cfg.command().isEmpty() ? "(not recorded)" : cfg.command()).append("\n```\n\n");
         String model = cfg.arch().equals("mlp")
-                ? String.format(Locale.ROOT, "MLP %d x %d (SiLU, %d-d sinusoidal c_noise embedding) on flat %s images", cfg.mlpDepth(), cfg.mlpWidth(), cfg.embDim(),
-                dims(imageShape(cfg)))
-                : String.format(Locale.ROOT, "UNet2DModel block_out_channels %s, %d layer(s) per block, attention %s, GroupNorm %d groups, timestep = %.4g ln(sigma)/4%s",
+                ? String.format(Locale.ROOT, "MLP %d x %d (SiLU, %d-d sinusoidal %s embedding) on flat %s images", cfg.mlpDepth(), cfg.mlpWidth(), cfg.embDim(),
+                eps ? "3 t / T" : "c_noise", dims(imageShape(cfg)))
+                : String.format(Locale.ROOT, "UNet2DModel block_out_channels %s, %d layer(s) per block, attention %s, GroupNorm %d groups, timestep %s%s",
                 cfg.blockOutChannels(), cfg.layersPerBlock(), cfg.attention() ? "at the lowest resolution (head dim " + cfg.attentionHeadDim() + ")" : "off",
-                cfg.normGroups(), cfg.cNoiseScale(), cfg.classes() > 0 ? String.format(Locale.ROOT, ", %d classes + null label (label dropout %.2f)", cfg.classes(), cfg.labelDropout()) : "");
-        sb.append(String.format(Locale.ROOT, "%d steps, batch %d, %s, %s parameters; sigma_data %.3g, ln sigma ~ N(%.2f, %.2f^2); AdamW lr %.3g (warm-up %d, cosine to %.3g x), "
+                cfg.normGroups(), eps ? "t (DDPM, no preconditioning)" : String.format(Locale.ROOT, "= %.4g ln(sigma)/4", cfg.cNoiseScale()), cfg.classes() > 0 ? String.format(Locale.ROOT, ", %d classes + null label (label dropout %.2f)", cfg.classes(), cfg.labelDropout()) : "");
+        String objective = eps
+                ? "epsilon prediction, t ~ U{0..T-1} on " + cfg.noiseSchedule() + " (beta_schedule " + cfg.betaSchedule() + "), loss mean (eps_hat - eps)^2"
+                : String.format(Locale.ROOT, "sigma_data %.3g, ln sigma ~ N(%.2f, %.2f^2)", cfg.sigmaData(), cfg.pMean(), cfg.pStd());
+        sb.append(String.format(Locale.ROOT, "%d steps, batch %d, %s, %s parameters; %s; AdamW lr %.3g (warm-up %d, cosine to %.3g x), "
                         + "weight decay %.3g, EMA %.4f, grad clip %.3g, horizontal flips %s, %s training images, seed %d.%n%n",
-                step, cfg.batchSize(), model, m.get("parameters"), cfg.sigmaData(), cfg.pMean(), cfg.pStd(), cfg.lr(), cfg.warmup(), cfg.minLrFraction(),
+                step, cfg.batchSize(), model, m.get("parameters"), objective, cfg.lr(), cfg.warmup(), cfg.minLrFraction(),
                 cfg.weightDecay(), cfg.emaDecay(), cfg.gradClip(), cfg.hflip() ? "on" : "off", cfg.dataSize() == 0 ? "all" : Integer.toString(cfg.dataSize()), cfg.seed()));
         sb.append("## Training\n\n| metric | value |\n|---|---|\n");
-        sb.append(String.format(Locale.ROOT, "| EDM loss, first logging interval | %.4g |%n", (Double) m.get("first_loss_avg")));
-        sb.append(String.format(Locale.ROOT, "| EDM loss, last logging interval | %.4g |%n", (Double) m.get("final_loss_avg")));
+        sb.append(String.format(Locale.ROOT, "| %s, first logging interval | %.4g |%n", lossName(cfg), (Double) m.get("first_loss_avg")));
+        sb.append(String.format(Locale.ROOT, "| %s, last logging interval | %.4g |%n", lossName(cfg), (Double) m.get("final_loss_avg")));
         sb.append(String.format(Locale.ROOT, "| training time of the last session | %.0f s |%n%n", (Double) m.get("train_seconds_this_session")));
         sb.append("## Samples\n\n");
         sb.append(String.format(Locale.ROOT, "EMA weights, Heun %d steps (%d model calls per sample), fixed seed%s: [samples/final.png](samples/final.png) "
@@ -285,6 +295,10 @@ public final class ImageTeacherTrainer {
                 cfg.classes() > 0 ? ", one class per column, no guidance" : ""));
         sb.append("![samples](samples/final.png) ![data](samples/data.png)\n\n![loss](plots/loss.png)\n");
         return sb.toString();
+    }
+
+    private static String lossName(ImageTeacherConfig cfg) {
+        return cfg.trainingObjective() == TeacherObjective.DDPM_EPS ? "DDPM eps loss" : "EDM loss";
     }
 
     private static String dims(int[] s) {

@@ -102,7 +102,7 @@ public final class TeacherTrainer {
             EdmPreconditioning pre = new EdmPreconditioning(cfg.sigmaData());
             EdmMlpNet net = new EdmMlpNet(newModel(cfg), pre);
             DataLoader loader = new DataLoader(Toy2d.dataset(cfg.kind(), cfg.dataSize(), cfg.seed() + DATA_SEED_OFFSET), cfg.batchSize(), true, true, false, cfg.seed());
-            EdmTeacherLoop.Settings settings = new EdmTeacherLoop.Settings("teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(),
+            EdmTeacherLoop.Settings settings = new EdmTeacherLoop.Settings(TeacherObjective.EDM, "teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(),
                     cfg.weightDecay(), cfg.warmup(), cfg.gradClip(), cfg.emaDecay(), cfg.pMean(), cfg.pStd(), cfg.checkpointEvery(), cfg.keepCheckpoints(),
                     cfg.logEvery(), 0, -1, cfg.seed());
             EdmTeacherLoop.Outcome out = EdmTeacherLoop.run(settings, net, loader, run, from, stopAfter, log, (step, emaNet) -> {

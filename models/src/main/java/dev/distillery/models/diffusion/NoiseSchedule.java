@@ -214,6 +214,21 @@ public final class NoiseSchedule {
         return (1 - w) * low + w * (low + 1);
     }
 
+    /**
+     * The noise level at a possibly fractional timestep, the inverse of {@link #timestepForSigma}: with
+     * {@code lo = floor(t)}, {@code f = t - lo}, {@code ln sigma(t) = (1 - f) ln sigma_lo + f ln sigma_{lo+1}}
+     * (k-diffusion {@code DiscreteSchedule.t_to_sigma}); {@code t} is clamped to [0, T-1], and an integer {@code t}
+     * gives {@link #sigma(int)} exactly.
+     */
+    public double sigmaAtTimestep(double t) {
+        int n = betas.length;
+        double tc = Math.clamp(t, 0, n - 1);
+        int lo = (int) Math.floor(tc);
+        if (lo == tc || lo + 1 >= n) return sigma(lo);
+        double f = tc - lo;
+        return Math.exp((1 - f) * Math.log(sigma(lo)) + f * Math.log(sigma(lo + 1)));
+    }
+
     /** {@code sigma = sqrt((1 - a) / a)}. */
     public static double sigmaFromAlphaBar(double alphaBar) {
         return Math.sqrt((1 - alphaBar) / alphaBar);
