@@ -3,6 +3,10 @@ package dev.distillery.distill.disback;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.train.JsonWriter;
 import dev.distillery.tensor.Tensor;
+
+import static dev.distillery.distill.train.ConfigMap.integer;
+import static dev.distillery.distill.train.ConfigMap.longInt;
+import static dev.distillery.distill.train.ConfigMap.real;
 import dev.distillery.tensor.io.Json;
 import dev.distillery.tensor.io.Safetensors;
 
@@ -145,13 +149,13 @@ public final class DegradationPath {
             @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) root;
             if (!FORMAT.equals(m.get("format"))) throw new IOException(idx + ": format is " + m.get("format") + ", expected " + FORMAT);
             @SuppressWarnings("unchecked") Map<String, Object> s = (Map<String, Object>) m.get("spec");
-            Spec spec = new Spec(i(s, "steps"), i(s, "every"), i(s, "batch_size"), JsonWriter.toDouble(s.get("lr")), JsonWriter.toDouble(s.get("beta1")),
-                    JsonWriter.toDouble(s.get("beta2")), (String) s.get("noise"), JsonWriter.toDouble(s.get("sigma_init")), JsonWriter.toLong(s.get("seed")));
+            Spec spec = new Spec(integer(s, "steps"), integer(s, "every"), integer(s, "batch_size"), real(s, "lr"), real(s, "beta1"),
+                    real(s, "beta2"), (String) s.get("noise"), real(s, "sigma_init"), longInt(s, "seed"));
             List<Node> nodes = new ArrayList<>();
             @SuppressWarnings("unchecked") List<Object> list = (List<Object>) m.get("nodes");
             for (Object o : list) {
                 @SuppressWarnings("unchecked") Map<String, Object> n = (Map<String, Object>) o;
-                nodes.add(new Node(i(n, "index"), (String) n.get("file"), JsonWriter.toLong(n.get("bytes")), (String) n.get("digest")));
+                nodes.add(new Node(integer(n, "index"), (String) n.get("file"), longInt(n, "bytes"), (String) n.get("digest")));
             }
             for (int j = 0; j < nodes.size(); j++)
                 if (nodes.get(j).index() != j) throw new IOException(idx + ": node " + j + " is listed as index " + nodes.get(j).index());
@@ -161,9 +165,6 @@ public final class DegradationPath {
         }
     }
 
-    private static int i(Map<String, Object> m, String k) {
-        return Math.toIntExact(JsonWriter.toLong(m.get(k)));
-    }
 
     /** Writes {@code path.json} atomically (temporary file + rename). */
     void writeIndex() throws IOException {

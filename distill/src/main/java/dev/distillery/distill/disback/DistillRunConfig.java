@@ -3,7 +3,12 @@ package dev.distillery.distill.disback;
 import dev.distillery.distill.score.DistillConfig;
 import dev.distillery.distill.score.GeneratorLoss;
 import dev.distillery.distill.score.NoiseLevels;
-import dev.distillery.distill.train.JsonWriter;
+
+import static dev.distillery.distill.train.ConfigMap.bool;
+import static dev.distillery.distill.train.ConfigMap.integer;
+import static dev.distillery.distill.train.ConfigMap.longInt;
+import static dev.distillery.distill.train.ConfigMap.real;
+import static dev.distillery.distill.train.ConfigMap.string;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,29 +117,11 @@ public record DistillRunConfig(String method, String teacher, long iterations, S
     }
 
     public static DistillRunConfig fromMap(Map<String, Object> m) {
-        return new DistillRunConfig(s(m, "method"), s(m, "teacher"), l(m, "iterations"), s(m, "generator_loss"), s(m, "generator_noise"),
-                s(m, "fake_noise"), (int) l(m, "batch_size"), d(m, "lr_generator"), d(m, "lr_fake"), d(m, "beta1"), d(m, "beta2"), d(m, "weight_decay"),
-                (int) l(m, "generator_every"), Boolean.parseBoolean(s(m, "generator_first")), d(m, "grad_clip"), d(m, "ema_decay"), d(m, "sigma_init"),
-                d(m, "guidance_scale"), (int) l(m, "degradation_steps"), (int) l(m, "degradation_every"), d(m, "degradation_lr"),
-                l(m, "backtrack_interval"), s(m, "path_dir"), l(m, "eval_every"), (int) l(m, "eval_samples"), l(m, "checkpoint_every"),
-                (int) l(m, "keep_checkpoints"), l(m, "seed"), m.get("command") == null ? "" : m.get("command").toString());
-    }
-
-    private static Object req(Map<String, Object> m, String k) {
-        Object v = m.get(k);
-        if (v == null) throw new IllegalArgumentException("config.json: missing '" + k + "'");
-        return v;
-    }
-
-    private static String s(Map<String, Object> m, String k) {
-        return req(m, k).toString();
-    }
-
-    private static long l(Map<String, Object> m, String k) {
-        return JsonWriter.toLong(req(m, k));
-    }
-
-    private static double d(Map<String, Object> m, String k) {
-        return JsonWriter.toDouble(req(m, k));
+        return new DistillRunConfig(string(m, "method"), string(m, "teacher"), longInt(m, "iterations"), string(m, "generator_loss"), string(m, "generator_noise"),
+                string(m, "fake_noise"), integer(m, "batch_size"), real(m, "lr_generator"), real(m, "lr_fake"), real(m, "beta1"), real(m, "beta2"), real(m, "weight_decay"),
+                integer(m, "generator_every"), bool(m, "generator_first"), real(m, "grad_clip"), real(m, "ema_decay"), real(m, "sigma_init"),
+                real(m, "guidance_scale"), integer(m, "degradation_steps"), integer(m, "degradation_every"), real(m, "degradation_lr"),
+                longInt(m, "backtrack_interval"), string(m, "path_dir"), longInt(m, "eval_every"), integer(m, "eval_samples"), longInt(m, "checkpoint_every"),
+                integer(m, "keep_checkpoints"), longInt(m, "seed"), m.get("command") == null ? "" : m.get("command").toString());
     }
 }

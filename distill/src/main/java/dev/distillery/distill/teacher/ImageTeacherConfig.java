@@ -5,6 +5,13 @@ import dev.distillery.models.diffusion.BetaSchedule;
 import dev.distillery.models.diffusion.NoiseSchedule;
 import dev.distillery.models.diffusion.SchedulerConfig;
 
+import static dev.distillery.distill.train.ConfigMap.bool;
+import static dev.distillery.distill.train.ConfigMap.integer;
+import static dev.distillery.distill.train.ConfigMap.longInt;
+import static dev.distillery.distill.train.ConfigMap.real;
+import static dev.distillery.distill.train.ConfigMap.required;
+import static dev.distillery.distill.train.ConfigMap.string;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,41 +210,17 @@ public record ImageTeacherConfig(String dataset, String dataDir, String arch, in
 
     public static ImageTeacherConfig fromMap(Map<String, Object> m) {
         List<Integer> ch = new ArrayList<>();
-        if (!(req(m, "block_out_channels") instanceof List<?> l)) throw new IllegalArgumentException("config.json: 'block_out_channels' must be a list");
+        if (!(required(m, "block_out_channels") instanceof List<?> l)) throw new IllegalArgumentException("config.json: 'block_out_channels' must be a list");
         for (Object o : l) ch.add(Math.toIntExact(JsonWriter.toLong(o)));
-        return new ImageTeacherConfig(str(m, "dataset"), str(m, "data_dir"), str(m, "arch"), i(m, "steps"), i(m, "batch_size"), d(m, "lr"),
-                d(m, "min_lr_fraction"), d(m, "weight_decay"), i(m, "warmup"), d(m, "grad_clip"), d(m, "ema_decay"), d(m, "sigma_data"), d(m, "p_mean"),
-                d(m, "p_std"), ch, i(m, "layers_per_block"), bool(m, "attention"), i(m, "attention_head_dim"), i(m, "norm_groups"),
-                d(m, "c_noise_scale"), i(m, "mlp_width"), i(m, "mlp_depth"), i(m, "emb_dim"), i(m, "classes"), d(m, "label_dropout"),
-                bool(m, "hflip"), i(m, "data_size"), i(m, "checkpoint_every"), i(m, "keep_checkpoints"), i(m, "log_every"), i(m, "sample_steps"),
-                i(m, "grid_samples"), m.containsKey("objective") ? str(m, "objective") : TeacherObjective.EDM.configName(),
-                m.containsKey("beta_schedule") ? str(m, "beta_schedule") : DDPM_SCHEDULE_DEFAULTS.betaSchedule().configName(),
-                m.containsKey("beta_start") ? d(m, "beta_start") : DDPM_SCHEDULE_DEFAULTS.betaStart(),
-                m.containsKey("beta_end") ? d(m, "beta_end") : DDPM_SCHEDULE_DEFAULTS.betaEnd(),
-                m.containsKey("num_train_timesteps") ? i(m, "num_train_timesteps") : DDPM_SCHEDULE_DEFAULTS.numTrainTimesteps(), JsonWriter.toLong(req(m, "seed")), m.get("command") == null ? "" : m.get("command").toString());
-    }
-
-    private static Object req(Map<String, Object> m, String k) {
-        Object v = m.get(k);
-        if (v == null) throw new IllegalArgumentException("config.json: missing '" + k + "'");
-        return v;
-    }
-
-    private static String str(Map<String, Object> m, String k) {
-        return req(m, k).toString();
-    }
-
-    private static boolean bool(Map<String, Object> m, String k) {
-        Object v = req(m, k);
-        if (v instanceof Boolean b) return b;
-        throw new IllegalArgumentException("config.json: '" + k + "' must be true or false, got " + v);
-    }
-
-    private static int i(Map<String, Object> m, String k) {
-        return Math.toIntExact(JsonWriter.toLong(req(m, k)));
-    }
-
-    private static double d(Map<String, Object> m, String k) {
-        return JsonWriter.toDouble(req(m, k));
+        return new ImageTeacherConfig(string(m, "dataset"), string(m, "data_dir"), string(m, "arch"), integer(m, "steps"), integer(m, "batch_size"), real(m, "lr"),
+                real(m, "min_lr_fraction"), real(m, "weight_decay"), integer(m, "warmup"), real(m, "grad_clip"), real(m, "ema_decay"), real(m, "sigma_data"), real(m, "p_mean"),
+                real(m, "p_std"), ch, integer(m, "layers_per_block"), bool(m, "attention"), integer(m, "attention_head_dim"), integer(m, "norm_groups"),
+                real(m, "c_noise_scale"), integer(m, "mlp_width"), integer(m, "mlp_depth"), integer(m, "emb_dim"), integer(m, "classes"), real(m, "label_dropout"),
+                bool(m, "hflip"), integer(m, "data_size"), integer(m, "checkpoint_every"), integer(m, "keep_checkpoints"), integer(m, "log_every"), integer(m, "sample_steps"),
+                integer(m, "grid_samples"), m.containsKey("objective") ? string(m, "objective") : TeacherObjective.EDM.configName(),
+                m.containsKey("beta_schedule") ? string(m, "beta_schedule") : DDPM_SCHEDULE_DEFAULTS.betaSchedule().configName(),
+                m.containsKey("beta_start") ? real(m, "beta_start") : DDPM_SCHEDULE_DEFAULTS.betaStart(),
+                m.containsKey("beta_end") ? real(m, "beta_end") : DDPM_SCHEDULE_DEFAULTS.betaEnd(),
+                m.containsKey("num_train_timesteps") ? integer(m, "num_train_timesteps") : DDPM_SCHEDULE_DEFAULTS.numTrainTimesteps(), longInt(m, "seed"), m.get("command") == null ? "" : m.get("command").toString());
     }
 }

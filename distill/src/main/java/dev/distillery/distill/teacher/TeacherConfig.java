@@ -1,7 +1,11 @@
 package dev.distillery.distill.teacher;
 
 import dev.distillery.distill.data.Toy2d;
-import dev.distillery.distill.train.JsonWriter;
+
+import static dev.distillery.distill.train.ConfigMap.integer;
+import static dev.distillery.distill.train.ConfigMap.longInt;
+import static dev.distillery.distill.train.ConfigMap.real;
+import static dev.distillery.distill.train.ConfigMap.string;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -98,28 +102,10 @@ public record TeacherConfig(String dataset, int steps, int batchSize, double lr,
     }
 
     public static TeacherConfig fromMap(Map<String, Object> m) {
-        return new TeacherConfig(str(m, "dataset"), i(m, "steps"), i(m, "batch_size"), d(m, "lr"), d(m, "min_lr_fraction"), d(m, "weight_decay"),
-                i(m, "warmup"), d(m, "grad_clip"), d(m, "ema_decay"), i(m, "width"), i(m, "depth"), i(m, "emb_dim"), d(m, "sigma_data"),
-                d(m, "p_mean"), d(m, "p_std"), i(m, "checkpoint_every"), i(m, "keep_checkpoints"), i(m, "log_every"), i(m, "sample_steps"),
-                i(m, "plot_samples"), i(m, "eval_samples"), i(m, "data_size"), JsonWriter.toLong(req(m, "seed")),
+        return new TeacherConfig(string(m, "dataset"), integer(m, "steps"), integer(m, "batch_size"), real(m, "lr"), real(m, "min_lr_fraction"), real(m, "weight_decay"),
+                integer(m, "warmup"), real(m, "grad_clip"), real(m, "ema_decay"), integer(m, "width"), integer(m, "depth"), integer(m, "emb_dim"), real(m, "sigma_data"),
+                real(m, "p_mean"), real(m, "p_std"), integer(m, "checkpoint_every"), integer(m, "keep_checkpoints"), integer(m, "log_every"), integer(m, "sample_steps"),
+                integer(m, "plot_samples"), integer(m, "eval_samples"), integer(m, "data_size"), longInt(m, "seed"),
                 m.get("command") == null ? "" : m.get("command").toString());
-    }
-
-    private static Object req(Map<String, Object> m, String k) {
-        Object v = m.get(k);
-        if (v == null) throw new IllegalArgumentException("config.json: missing '" + k + "'");
-        return v;
-    }
-
-    private static String str(Map<String, Object> m, String k) {
-        return req(m, k).toString();
-    }
-
-    private static int i(Map<String, Object> m, String k) {
-        return Math.toIntExact(JsonWriter.toLong(req(m, k)));
-    }
-
-    private static double d(Map<String, Object> m, String k) {
-        return JsonWriter.toDouble(req(m, k));
     }
 }
