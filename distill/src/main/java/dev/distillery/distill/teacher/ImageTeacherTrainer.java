@@ -204,6 +204,8 @@ public final class ImageTeacherTrainer {
         System.arraycopy(shape, 0, full, 1, shape.length);
         Tensor x = EdmSampler.initialNoise(rng, sigmas[0], DType.F32, full);
         List<Tensor> parts = new ArrayList<>();
+        // more than one chunk takes minutes for a UNet: show progress (samples done, ETA)
+        dev.distillery.distill.train.Progress bar = n > SAMPLE_CHUNK ? dev.distillery.distill.train.Progress.stderr("sampling", n).start(0) : null;
         try (var g = NoGrad.enter()) {
             for (int start = 0; start < n; start += SAMPLE_CHUNK) {
                 int len = Math.min(SAMPLE_CHUNK, n - start);
@@ -220,8 +222,10 @@ public final class ImageTeacherTrainer {
                     }
                 }
                 parts.add(heun ? EdmSampler.heun(d, xc, sigmas, null) : EdmSampler.euler(d, xc, sigmas, null));
+                if (bar != null) bar.update(start + len, "");
             }
         }
+        if (bar != null) bar.finish("");
         return parts.size() == 1 ? parts.get(0) : Tensor.concat(parts, 0);
     }
 
