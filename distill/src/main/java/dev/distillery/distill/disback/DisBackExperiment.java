@@ -52,6 +52,7 @@ public final class DisBackExperiment {
                 log.println(String.format(Locale.ROOT, "== %s (%s), seed %d, %d iterations -> %s", arm.name(), arm.method().cliName(), seed, arm.iterations(), dir));
                 DistillRunConfig cfg = base.with(arm.method().cliName(), arm.iterations(), seed);
                 DistillRun.Result r;
+                if (Files.isDirectory(dir)) requireSameSettings(dir, cfg);
                 if (Files.isRegularFile(dir.resolve("report.md"))) {
                     r = new DistillRun.Result(dir, arm.iterations(), readEvaluations(dir), dir.resolve("report.md"), null);
                 } else if (Files.isDirectory(dir)) {
@@ -82,6 +83,21 @@ public final class DisBackExperiment {
         Path md = out.resolve("results.md");
         Files.writeString(md, table(arms, curves, metric, tail, seeds, base), StandardCharsets.UTF_8);
         return md;
+    }
+
+    /**
+     * A run directory is reused only if it was made with the settings this arm asks for; fields the arm does not use
+     * (the path settings for the baseline, Delta_back for warm-fake) and where things are stored may differ.
+     */
+    static void requireSameSettings(Path dir, DistillRunConfig want) throws IOException {
+        Map<String, Object> have = DistillRun.readConfig(dir).toMap(), asked = want.toMap();
+        java.util.Set<String> ignored = new java.util.HashSet<>(List.of("command", "teacher", "path_dir"));
+        if (!want.distillMethod().needsPath()) ignored.addAll(List.of("degradation_steps", "degradation_every", "degradation_lr", "backtrack_interval"));
+        if (want.distillMethod() == DistillMethod.WARM_FAKE) ignored.add("backtrack_interval");
+        for (var e : asked.entrySet())
+            if (!ignored.contains(e.getKey()) && !String.valueOf(e.getValue()).equals(String.valueOf(have.get(e.getKey()))))
+                throw new IOException(dir + ": made with " + e.getKey() + " = " + have.get(e.getKey()) + ", this experiment asks for " + e.getValue()
+                        + "; use another --out or remove the directory");
     }
 
     @SuppressWarnings("unchecked")
