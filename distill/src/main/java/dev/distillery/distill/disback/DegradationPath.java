@@ -1,6 +1,7 @@
 package dev.distillery.distill.disback;
 
 import dev.distillery.distill.score.EdmDenoiserNet;
+import dev.distillery.distill.train.Fs;
 import dev.distillery.distill.train.JsonWriter;
 import dev.distillery.tensor.Tensor;
 
@@ -166,7 +167,7 @@ public final class DegradationPath {
     }
 
 
-    /** Writes {@code path.json} atomically (temporary file + rename). */
+    /** Writes {@code path.json} atomically and durably ({@link Fs#writeAtomically}). */
     void writeIndex() throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", FORMAT);
@@ -182,9 +183,7 @@ public final class DegradationPath {
             list.add(o);
         }
         m.put("nodes", list);
-        Path tmp = dir.resolve(".tmp-" + INDEX);
-        Files.writeString(tmp, JsonWriter.write(m) + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve(INDEX), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Fs.writeAtomically(dir.resolve(INDEX), (JsonWriter.write(m) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     /** Fails, naming the field, when this path was recorded with another spec or teacher. */

@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /** File-system helpers for durable writes: fsync of files and directories, atomic small-file writes, recursive delete. */
-final class Fs {
+public final class Fs {
     private Fs() {}
 
     /** Forces a file's contents to disk. */
@@ -38,7 +38,7 @@ final class Fs {
     }
 
     /** Writes {@code bytes} to a hidden temporary file beside {@code file}, fsyncs it and renames it over {@code file}. */
-    static void writeAtomically(Path file, byte[] bytes) throws IOException {
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         try {
