@@ -78,10 +78,7 @@ final class Distill implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         PrintWriter pw = cl.getOut();
-        PrintStream log = new PrintStream(new java.io.OutputStream() {
-            @Override public void write(int b) { pw.write(b); }
-            @Override public void flush() { pw.flush(); }
-        }, true);
+        PrintStream log = Main.printStream(pw);
         DistillRun.Result r;
         if (resume != null) {
             if (!Files.isDirectory(resume)) throw new ParameterException(cl, "--resume " + resume + ": no such run directory");

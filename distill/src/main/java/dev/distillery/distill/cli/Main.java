@@ -78,6 +78,14 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "missing subcommand: quickstart, train-teacher or sample (see --help)");
     }
 
+    /** A PrintStream onto a command's writer, for library code that logs to a PrintStream (tests capture the writer). */
+    static PrintStream printStream(PrintWriter pw) {
+        return new PrintStream(new java.io.OutputStream() {
+            @Override public void write(int b) { pw.write(b); }
+            @Override public void flush() { pw.flush(); }
+        }, true);
+    }
+
     /** The command line as typed (picocli's original arguments include the subcommand's name). */
     static String commandString(CommandSpec spec) {
         StringBuilder sb = new StringBuilder("./distillery");
@@ -148,10 +156,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter pw = spec.commandLine().getOut();
-            PrintStream log = new PrintStream(new java.io.OutputStream() {
-                @Override public void write(int b) { pw.write(b); }
-                @Override public void flush() { pw.flush(); }
-            }, true);
+            PrintStream log = printStream(pw);
             if (stopAfter < 0) throw new ParameterException(spec.commandLine(), "--stop-after must be >= 0, got " + stopAfter);
             TeacherTrainer.Result r;
             if (resume != null) {

@@ -10,7 +10,6 @@ import dev.distillery.distill.train.NanGuard;
 import dev.distillery.distill.train.Progress;
 import dev.distillery.distill.train.RunDir;
 import dev.distillery.distill.viz.LinePlot;
-import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
 import java.io.IOException;
@@ -59,10 +58,7 @@ public final class DistillRun {
 
     /** Continues the run in {@code dir} from its newest complete checkpoint. */
     public static Result resume(EdmDenoiserNet teacher, Path pathDir, Evaluator eval, Path dir, long stopAfter, PrintStream log) throws IOException {
-        DistillRunConfig cfg;
-        try (RunDir probe = RunDir.resume(dir)) {
-            cfg = DistillRunConfig.fromMap(probe.readConfig()).validate();
-        }
+        DistillRunConfig cfg = readConfig(dir).validate();
         Optional<Path> latest = new Checkpoint(dir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest();
         long k = latest.isPresent() ? Checkpoint.readState(latest.get()).step() : 0;
         RunDir run = RunDir.resume(dir, k);
@@ -230,10 +226,5 @@ public final class DistillRun {
         Path report = run.root().resolve("report.md");
         Files.writeString(report, sb.toString(), StandardCharsets.UTF_8);
         return report;
-    }
-
-    /** A fixed-seed RNG for evaluations (the same latents at every evaluation and for every method). */
-    static Rng evalRng(long seed) {
-        return new Rng(seed * 7919 + 104729);
     }
 }

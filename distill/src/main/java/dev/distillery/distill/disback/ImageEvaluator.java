@@ -4,6 +4,7 @@ import dev.distillery.distill.metrics.FeatureClassifier;
 import dev.distillery.distill.metrics.ImageMetrics;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.OneStepGenerator;
+import dev.distillery.distill.teacher.ImageTeacherTrainer;
 import dev.distillery.distill.viz.ImageGrid;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
@@ -45,10 +46,7 @@ public final class ImageEvaluator implements Evaluator {
     /** Labels {@code i mod classes} for a class-conditional generator (so accuracy is measured), else null. */
     static Tensor labels(OneStepGenerator g, int count) {
         int classes = g.net().classes();
-        if (classes == 0) return null;
-        long[] l = new long[count];
-        for (int i = 0; i < count; i++) l[i] = i % classes;
-        return Tensor.ofLongs(l, count);
+        return classes == 0 ? null : ImageTeacherTrainer.classLabels(count, classes);
     }
 
     Tensor samples(OneStepGenerator g, int count) {

@@ -22,12 +22,8 @@ public final class Teachers {
         try (RunDir rd = RunDir.resume(runDir)) {
             cfg = TeacherConfig.fromMap(rd.readConfig());
         }
-        Path ck = new Checkpoint(runDir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
-                .orElseThrow(() -> new IllegalArgumentException("--teacher " + runDir + ": no complete checkpoint yet"));
         MlpDenoiser model = TeacherTrainer.newModel(cfg);
-        Ema ema = new Ema(model, cfg.emaDecay());
-        Checkpoint.load(ck, model, ema, null);
-        ema.copyTo(model);
+        loadEmaWeights(runDir, cfg.keepCheckpoints(), model, cfg.emaDecay());
         return new EdmMlpNet(model, new EdmPreconditioning(cfg.sigmaData()));
     }
 
@@ -41,12 +37,17 @@ public final class Teachers {
         if (!ImageTeacherTrainer.isImageRun(runDir)) return new Loaded(loadToy(runDir), datasetOf(runDir), false, "");
         ImageTeacherConfig cfg = ImageTeacherTrainer.readConfig(runDir);
         var net = ImageTeacherTrainer.newNet(cfg);
-        Path ck = new Checkpoint(runDir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
-                .orElseThrow(() -> new IllegalArgumentException("--teacher " + runDir + ": no complete checkpoint yet"));
-        Ema ema = new Ema(net.module(), cfg.emaDecay());
-        Checkpoint.load(ck, net.module(), ema, null);
-        ema.copyTo(net.module());
+        loadEmaWeights(runDir, cfg.keepCheckpoints(), net.module(), cfg.emaDecay());
         return new Loaded(net, cfg.dataset(), true, cfg.dataDir());
+    }
+
+    /** Puts the EMA weights of the run's newest complete checkpoint into {@code module}. */
+    private static void loadEmaWeights(Path runDir, int keepCheckpoints, dev.distillery.autograd.nn.Module module, double emaDecay) throws IOException {
+        Path ck = new Checkpoint(runDir.resolve(RunDir.CHECKPOINTS), keepCheckpoints).latest()
+                .orElseThrow(() -> new IllegalArgumentException("--teacher " + runDir + ": no complete checkpoint yet"));
+        Ema ema = new Ema(module, emaDecay);
+        Checkpoint.load(ck, module, ema, null);
+        ema.copyTo(module);
     }
 
     /** The dataset name a teacher run was trained on. */
