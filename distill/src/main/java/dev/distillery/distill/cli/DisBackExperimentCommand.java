@@ -2,7 +2,6 @@ package dev.distillery.distill.cli;
 
 import dev.distillery.distill.disback.DisBackExperiment;
 import dev.distillery.distill.disback.DistillRunConfig;
-import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.teacher.Teachers;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
