@@ -1,0 +1,224 @@
+package dev.distillery.tensor.tornado;
+
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoBackend;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The device side of one {@code tornado:K} device: the two arenas, the per-launch argument buffers and one
+ * {@link TornadoExecutionPlan} holding a task graph per {@link Kernel}.
+ *
+ * <p>Why one plan with fixed graphs: TornadoVM binds a task graph to the Java objects it names and caches compiled code
+ * per plan, so a graph per op call would recompile (seconds) every time. Here every graph names the same arenas, so
+ * each kernel compiles once, on its first launch, and serves every tensor through offsets in the argument buffer. The
+ * arenas move to the device once (the {@code INIT} graph) and stay there: each graph consumes them from the graph that
+ * ran before it and persists them for the next ({@code consumeFromDevice}/{@code persistOnDevice}). Only the argument
+ * buffers, and the staging buffers of explicit transfers, cross the bus.
+ *
+ * <p>Launches are serialised (one plan, one argument buffer): the backend is called from one thread at a time.
+ */
+final class DevicePlan implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DevicePlan.class.getName());
+
+    /** Work-group size of the 1-D kernels. */
+    static final int GROUP = 128;
+
+    /** The graphs of the plan, in plan order. */
+    enum Kernel {
+        INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
+        REDUCE, ARG_REDUCE, MATMUL, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM;
+
+        String graph() { return name().toLowerCase(); }
+
+        String task() { return graph() + ".t"; }
+    }
+
+    final FloatArray floats;
+    final IntArray ints;
+    final IntArray args = new IntArray(KernelArgs.INTS);
+    final FloatArray scalars = new FloatArray(KernelArgs.FLOATS);
+    final int stageLength;
+    private final FloatArray floatStageIn, floatStageOut;
+    private final IntArray intStageIn, intStageOut;
+    private final TornadoExecutionPlan plan;
+    private final GridScheduler grids = new GridScheduler();
+    private final Map<Kernel, WorkerGrid1D> grids1d = new EnumMap<>(Kernel.class);
+    private final WorkerGrid2D matmulGrid = new WorkerGrid2D(TornadoKernels.TILE, TornadoKernels.TILE);
+    private final TornadoDevice device;
+    private long launches;
+
+    DevicePlan(TornadoDevice device, int floatCapacity, int intCapacity, int stageLength) {
+        this.device = device;
+        this.floats = new FloatArray(floatCapacity);
+        this.ints = new IntArray(intCapacity);
+        this.stageLength = stageLength;
+        this.floatStageIn = new FloatArray(stageLength);
+        this.floatStageOut = new FloatArray(stageLength);
+        this.intStageIn = new IntArray(stageLength);
+        this.intStageOut = new IntArray(stageLength);
+        KernelContext ctx = new KernelContext();
+        Kernel[] kernels = Kernel.values();
+        ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[kernels.length];
+        for (Kernel k : kernels) {
+            TaskGraph g = new TaskGraph(k.graph());
+            if (k == Kernel.INIT) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, floats, ints);
+            else g.consumeFromDevice(floats, ints);
+            g.transferToDevice(DataTransferMode.EVERY_EXECUTION, args, scalars);
+            switch (k) {
+                case INIT -> g.task("t", TornadoKernels::noop, ctx, floats, ints, args, scalars);
+                case UPLOAD_FLOATS -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, floatStageIn)
+                        .task("t", TornadoKernels::uploadFloats, ctx, floats, ints, args, scalars, floatStageIn);
+                case UPLOAD_INTS -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, intStageIn)
+                        .task("t", TornadoKernels::uploadInts, ctx, floats, ints, args, scalars, intStageIn);
+                case DOWNLOAD_FLOATS -> g.task("t", TornadoKernels::downloadFloats, ctx, floats, ints, args, scalars, floatStageOut)
+                        .transferToHost(DataTransferMode.EVERY_EXECUTION, floatStageOut);
+                case DOWNLOAD_INTS -> g.task("t", TornadoKernels::downloadInts, ctx, floats, ints, args, scalars, intStageOut)
+                        .transferToHost(DataTransferMode.EVERY_EXECUTION, intStageOut);
+                case FILL -> g.task("t", TornadoKernels::fill, ctx, floats, ints, args, scalars);
+                case COPY -> g.task("t", TornadoKernels::copy, ctx, floats, ints, args, scalars);
+                case UNARY -> g.task("t", TornadoKernels::unary, ctx, floats, ints, args, scalars);
+                case UNARY_BACKWARD -> g.task("t", TornadoKernels::unaryBackward, ctx, floats, ints, args, scalars);
+                case BINARY -> g.task("t", TornadoKernels::binary, ctx, floats, ints, args, scalars);
+                case COMPARE -> g.task("t", TornadoKernels::compare, ctx, floats, ints, args, scalars);
+                case WHERE -> g.task("t", TornadoKernels::where, ctx, floats, ints, args, scalars);
+                case REDUCE -> g.task("t", TornadoKernels::reduce, ctx, floats, ints, args, scalars);
+                case ARG_REDUCE -> g.task("t", TornadoKernels::argReduce, ctx, floats, ints, args, scalars);
+                case MATMUL -> g.task("t", TornadoKernels::matmul, ctx, floats, ints, args, scalars);
+                case SOFTMAX -> g.task("t", TornadoKernels::softmax, ctx, floats, ints, args, scalars);
+                case SOFTMAX_BACKWARD -> g.task("t", TornadoKernels::softmaxBackward, ctx, floats, ints, args, scalars);
+                case NORM -> g.task("t", TornadoKernels::norm, ctx, floats, ints, args, scalars);
+                case ADAM -> g.task("t", TornadoKernels::adam, ctx, floats, ints, args, scalars);
+            }
+            g.persistOnDevice(floats, ints);
+            graphs[k.ordinal()] = g.snapshot();
+            if (k == Kernel.MATMUL) {
+                matmulGrid.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
+                grids.addWorkerGrid(k.task(), matmulGrid);
+            } else {
+                WorkerGrid1D w = new WorkerGrid1D(GROUP);
+                w.setLocalWork(GROUP, 1, 1);
+                grids1d.put(k, w);
+                grids.addWorkerGrid(k.task(), w);
+            }
+        }
+        plan = new TornadoExecutionPlan(graphs);
+        plan.withDevice(device).withGridScheduler(grids);
+        args.set(0, 0);
+        launch1d(Kernel.INIT, 1);
+    }
+
+    /** The device of {@code tornado:index}: TornadoVM's devices numbered across its backends in their order. */
+    static TornadoDevice findDevice(int index) {
+        var runtime = TornadoRuntimeProvider.getTornadoRuntime();
+        int seen = 0;
+        StringBuilder all = new StringBuilder();
+        for (int b = 0; b < runtime.getNumBackends(); b++) {
+            TornadoBackend backend = runtime.getBackend(b);
+            for (int d = 0; d < backend.getNumDevices(); d++, seen++) {
+                TornadoDevice dev = backend.getDevice(d);
+                if (seen == index) return dev;
+                all.append("\n  tornado:").append(seen).append(" = ").append(dev.getPhysicalDevice().getDeviceName())
+                        .append(" (").append(backend.getName()).append(')');
+            }
+        }
+        throw new IllegalArgumentException("no TornadoVM device tornado:" + index + "; devices found:" + (seen == 0 ? " none" : all));
+    }
+
+    String deviceName() {
+        return device.getPhysicalDevice().getDeviceName() + " [" + device.getPlatformName() + "]";
+    }
+
+    long launches() { return launches; }
+
+    /** Runs a 1-D kernel over {@code items} work-items (rounded up to whole groups; kernels check their bound). */
+    synchronized void launch1d(Kernel k, long items) {
+        if (items <= 0) return;
+        long global = (items + GROUP - 1) / GROUP * GROUP;
+        if (global > Integer.MAX_VALUE) throw new IllegalArgumentException(k + ": " + items + " work-items exceed the int index range");
+        WorkerGrid1D w = grids1d.get(k);
+        w.setGlobalWork(global, 1, 1);
+        w.setLocalWork(GROUP, 1, 1);
+        execute(k);
+    }
+
+    /** Runs {@link TornadoKernels#matmul} over a grid of {@code colTiles x rowTiles} TILE x TILE groups. */
+    synchronized void launchMatmul(long colTiles, long rowTiles) {
+        matmulGrid.setGlobalWork(colTiles * TornadoKernels.TILE, rowTiles * TornadoKernels.TILE, 1);
+        matmulGrid.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
+        execute(Kernel.MATMUL);
+    }
+
+    private void execute(Kernel k) {
+        plan.withGraph(k.ordinal()).execute();
+        launches++;
+    }
+
+    /** Copies {@code count} floats from {@code src} (a heap segment) into the float arena at {@code offset}. */
+    synchronized void uploadFloats(MemorySegment src, long srcByteOffset, int offset, int count) {
+        for (int done = 0; done < count; done += stageLength) {
+            int len = Math.min(stageLength, count - done);
+            MemorySegment.copy(src, srcByteOffset + 4L * done, floatStageIn.getSegment(), 0, 4L * len);
+            args.set(0, len);
+            args.set(1, offset + done);
+            launch1d(Kernel.UPLOAD_FLOATS, len);
+        }
+    }
+
+    /** Copies {@code count} ints into the int arena at {@code offset}. */
+    synchronized void uploadInts(MemorySegment src, long srcByteOffset, int offset, int count) {
+        for (int done = 0; done < count; done += stageLength) {
+            int len = Math.min(stageLength, count - done);
+            MemorySegment.copy(src, srcByteOffset + 4L * done, intStageIn.getSegment(), 0, 4L * len);
+            args.set(0, len);
+            args.set(1, offset + done);
+            launch1d(Kernel.UPLOAD_INTS, len);
+        }
+    }
+
+    /** Copies {@code count} floats of the float arena at {@code offset} into {@code dst}. */
+    synchronized void downloadFloats(int offset, int count, float[] dst) {
+        for (int done = 0; done < count; done += stageLength) {
+            int len = Math.min(stageLength, count - done);
+            args.set(0, len);
+            args.set(1, offset + done);
+            launch1d(Kernel.DOWNLOAD_FLOATS, len);
+            MemorySegment.copy(floatStageOut.getSegment(), ValueLayout.JAVA_FLOAT, 0, dst, done, len);
+        }
+    }
+
+    /** Copies {@code count} ints of the int arena at {@code offset} into {@code dst}. */
+    synchronized void downloadInts(int offset, int count, int[] dst) {
+        for (int done = 0; done < count; done += stageLength) {
+            int len = Math.min(stageLength, count - done);
+            args.set(0, len);
+            args.set(1, offset + done);
+            launch1d(Kernel.DOWNLOAD_INTS, len);
+            MemorySegment.copy(intStageOut.getSegment(), ValueLayout.JAVA_INT, 0, dst, done, len);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            plan.freeDeviceMemory();
+            plan.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the TornadoVM plan of " + deviceName() + " failed", e);
+        }
+    }
+}

@@ -1,0 +1,680 @@
+package dev.distillery.tensor.tornado;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
+import dev.distillery.tensor.Shapes;
+import dev.distillery.tensor.Storage;
+import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.Backend;
+import dev.distillery.tensor.backend.Backends;
+import dev.distillery.tensor.backend.BinaryOp;
+import dev.distillery.tensor.backend.CompareOp;
+import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormResult;
+import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.Pool2dParams;
+import dev.distillery.tensor.backend.RandomKind;
+import dev.distillery.tensor.backend.RangeAllocator;
+import dev.distillery.tensor.backend.ReduceOp;
+import dev.distillery.tensor.backend.UnaryOp;
+import dev.distillery.tensor.backend.ValuesIndices;
+import dev.distillery.tensor.tornado.DevicePlan.Kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The TornadoVM backend of device {@code tornado:K}: tensors live in two device-resident arenas ({@link DevicePlan})
+ * and ops run as TornadoVM-compiled kernels ({@link TornadoKernels}). Data crosses the bus only in {@link #copyInto}
+ * between a host and a device tensor (that is, {@code Tensor.to(device)} and reading values on the host), and in the
+ * ops that have no device kernel yet, which run on the host and say so once in the log (see {@link #HOST_OPS}).
+ *
+ * <p>Storage types: F32 (float arena), I64 (int arena, as int32: values outside the int range are refused on upload)
+ * and BOOL (int arena). F64 and the half types stay on the host.
+ *
+ * <p>Settings (system properties): {@code distillery.tornado.arena.mb} float arena size in MiB (default 1024),
+ * {@code distillery.tornado.intArena.mb} (default 64), {@code distillery.tornado.stage.mb} transfer staging buffer
+ * (default 16).
+ */
+public final class TornadoBackend implements Backend {
+    private static final System.Logger LOG = System.getLogger(TornadoBackend.class.getName());
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** Ops that run on the host (download, CPU backend, upload) because they have no device kernel yet. */
+    public static final List<String> HOST_OPS = List.of("conv2d", "conv2dBackwardInput", "conv2dBackwardWeight", "avgPool2d",
+            "maxPool2d", "upsample2d", "indexSelect", "gather", "scatterAdd", "pad (reflect, replicate)", "fillRandom",
+            "compare/where on I64");
+
+    private final Device device;
+    private final DevicePlan plan;
+    private final KernelArgs args;
+    private final RangeAllocator floatArena, intArena;
+    private final Set<String> hostOpsWarned = ConcurrentHashMap.newKeySet();
+
+    TornadoBackend(int index) {
+        this.device = new Device("tornado", index);
+        int floatMb = Integer.getInteger("distillery.tornado.arena.mb", 1024);
+        int intMb = Integer.getInteger("distillery.tornado.intArena.mb", 64);
+        int stageMb = Integer.getInteger("distillery.tornado.stage.mb", 16);
+        long floatCap = (long) floatMb << 18, intCap = (long) intMb << 18, stage = (long) stageMb << 18;
+        if (floatCap > Integer.MAX_VALUE || intCap > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("-Ddistillery.tornado.arena.mb and -Ddistillery.tornado.intArena.mb must be below 8192 (TornadoVM arrays are int-indexed)");
+        var tornadoDevice = DevicePlan.findDevice(index);
+        this.plan = new DevicePlan(tornadoDevice, (int) floatCap, (int) intCap, (int) stage);
+        this.args = new KernelArgs(plan.args, plan.scalars);
+        this.floatArena = new RangeAllocator(device + " float arena (-Ddistillery.tornado.arena.mb=" + floatMb + ")", floatCap, 16);
+        this.intArena = new RangeAllocator(device + " int arena (-Ddistillery.tornado.intArena.mb=" + intMb + ")", intCap, 16);
+        LOG.log(System.Logger.Level.INFO, "TornadoVM backend {0}: {1}, arenas {2} MiB float + {3} MiB int",
+                device, plan.deviceName(), floatMb, intMb);
+    }
+
+    @Override public String name() { return "tornado"; }
+
+    @Override public Device device() { return device; }
+
+    /** The TornadoVM device this backend runs on. */
+    public String deviceName() { return plan.deviceName(); }
+
+    /** Kernel launches so far (transfers included). */
+    public long launches() { return plan.launches(); }
+
+    /** Float-arena elements in use now and at peak. */
+    public long[] floatArenaUse() { return new long[]{floatArena.usedElements(), floatArena.peakElements()}; }
+
+    // ------------------------------------------------------------------------------------------------ memory
+
+    private Tensor allocate(DType dtype, int[] shape) {
+        if (dtype != DType.F32 && dtype != DType.I64 && dtype != DType.BOOL)
+            throw new IllegalArgumentException(device + " stores F32, I64 and BOOL tensors, not " + dtype
+                    + ": convert on the host first (for example tensor.to(DType.F32).to(device))");
+        int n = Shapes.numel(shape);
+        RangeAllocator arena = dtype == DType.F32 ? floatArena : intArena;
+        long offset = allocateWithGc(arena, n);
+        TornadoStorage s = new TornadoStorage(device, dtype, (int) offset, n);
+        CLEANER.register(s, () -> arena.release(offset));
+        return Tensor.of(s, shape);
+    }
+
+    /** Device memory is invisible to the GC: when an arena is full, collect, let the cleaners run, and try again. */
+    private static long allocateWithGc(RangeAllocator arena, int n) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return arena.allocate(n);
+            } catch (IllegalStateException full) {
+                if (attempt == 3) throw full;
+                System.gc();
+                try {
+                    Thread.sleep(20L << attempt);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw full;
+                }
+            }
+        }
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) {
+        Tensor t = allocate(dtype, shape);
+        fill(t, 0);
+        return t;
+    }
+
+    @Override
+    public Tensor uninitialized(DType dtype, int... shape) {
+        return allocate(dtype, shape);
+    }
+
+    private void fill(Tensor contiguous, double value) {
+        args.set(0, contiguous.numel());
+        args.set(1, contiguous.dtype() == DType.F32 ? 0 : 1);
+        args.set(2, KernelArgs.base(contiguous));
+        args.scalar(0, value);
+        plan.launch1d(Kernel.FILL, contiguous.numel());
+    }
+
+    // ------------------------------------------------------------------------------------------------ copies
+
+    private boolean onDevice(Tensor t) {
+        return t.device().equals(device);
+    }
+
+    @Override
+    public void copyInto(Tensor src, Tensor dst) {
+        if (src.numel() == 0) return;
+        boolean srcHere = onDevice(src), dstHere = onDevice(dst);
+        if (srcHere && dstHere) deviceCopy(src, dst);
+        else if (dstHere) upload(src, dst);
+        else if (srcHere) download(src, dst);
+        else throw new IllegalArgumentException(device + ".copyInto: neither " + src.device() + " nor " + dst.device() + " is this device");
+    }
+
+    private void deviceCopy(Tensor src, Tensor dst) {
+        boolean fromFloat = src.dtype() == DType.F32;
+        int mode = switch (dst.dtype()) {
+            case F32 -> fromFloat ? 0 : 3;
+            case I64 -> fromFloat ? 2 : 1;
+            case BOOL -> fromFloat ? 4 : (src.dtype() == DType.BOOL ? 1 : 5);
+            default -> throw new IllegalStateException("unreachable: " + dst.dtype());
+        };
+        args.elementwise(mode, dst.shape(), src, dst);
+        plan.launch1d(Kernel.COPY, dst.numel());
+    }
+
+    private void upload(Tensor host, Tensor dst) {
+        Tensor target = dst.isContiguous() ? dst : uninitialized(dst.dtype(), dst.shape());
+        int n = dst.numel();
+        if (dst.dtype() == DType.F32) {
+            float[] v = host.toFloatArray();
+            plan.uploadFloats(MemorySegment.ofArray(v), 0, KernelArgs.base(target), n);
+        } else {
+            long[] v = host.toLongArray();
+            int[] ints = new int[n];
+            for (int i = 0; i < n; i++) {
+                long x = v[i];
+                if (dst.dtype() == DType.BOOL) x = x != 0 ? 1 : 0;
+                else if (x != (int) x)
+                    throw new IllegalArgumentException(device + " stores I64 tensors as int32; element " + i + " is " + x);
+                ints[i] = (int) x;
+            }
+            plan.uploadInts(MemorySegment.ofArray(ints), 0, KernelArgs.base(target), n);
+        }
+        if (target != dst) deviceCopy(target, dst);
+    }
+
+    private void download(Tensor src, Tensor hostDst) {
+        Tensor c = src.isContiguous() ? src : contiguousCopy(src);
+        int n = c.numel();
+        Tensor host;
+        if (c.dtype() == DType.F32) {
+            float[] v = new float[n];
+            plan.downloadFloats(KernelArgs.base(c), n, v);
+            host = Tensor.of(v, c.shape());
+        } else {
+            int[] v = new int[n];
+            plan.downloadInts(KernelArgs.base(c), n, v);
+            long[] l = new long[n];
+            for (int i = 0; i < n; i++) l[i] = v[i];
+            host = Tensor.ofLongs(l, c.shape());
+            if (c.dtype() == DType.BOOL) host = host.to(DType.BOOL);
+        }
+        Backends.forDevice(hostDst.device()).copyInto(host, hostDst);
+    }
+
+    private Tensor contiguousCopy(Tensor t) {
+        Tensor out = uninitialized(t.dtype(), t.shape());
+        deviceCopy(t, out);
+        return out;
+    }
+
+    private Tensor contiguous(Tensor t) {
+        return t.isContiguous() ? t : contiguousCopy(t);
+    }
+
+    // ------------------------------------------------------------------------------------------------ elementwise
+
+    private static boolean isFloat(Tensor... ts) {
+        for (Tensor t : ts) if (t.dtype() != DType.F32) return false;
+        return true;
+    }
+
+    @Override
+    public Tensor unary(UnaryOp op, Tensor x, double p0, double p1) {
+        requireFloat("unary " + op, x);
+        Tensor out = uninitialized(DType.F32, x.shape());
+        if (x.numel() == 0) return out;
+        args.elementwise(op.ordinal(), x.shape(), x, out);
+        args.scalar(0, p0);
+        args.scalar(1, p1);
+        plan.launch1d(Kernel.UNARY, x.numel());
+        return out;
+    }
+
+    @Override
+    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
+        requireFloat("unaryBackward " + op, x, gradOut);
+        Tensor out = uninitialized(DType.F32, x.shape());
+        if (x.numel() == 0) return out;
+        args.elementwise(op.ordinal(), x.shape(), x, gradOut, out);
+        args.scalar(0, p0);
+        args.scalar(1, p1);
+        plan.launch1d(Kernel.UNARY_BACKWARD, x.numel());
+        return out;
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        requireFloat("binary " + op, a, b);
+        Tensor out = uninitialized(DType.F32, a.shape());
+        if (a.numel() == 0) return out;
+        args.elementwise(op.ordinal(), a.shape(), a, b, out);
+        plan.launch1d(Kernel.BINARY, a.numel());
+        return out;
+    }
+
+    @Override
+    public Tensor compare(CompareOp op, Tensor a, Tensor b) {
+        if (!isFloat(a, b)) return onHost("compare/where on I64", () -> Backends.cpu().compare(op, host(a), host(b)));
+        Tensor out = uninitialized(DType.BOOL, a.shape());
+        if (a.numel() == 0) return out;
+        args.elementwise(op.ordinal(), a.shape(), a, b, out);
+        plan.launch1d(Kernel.COMPARE, a.numel());
+        return out;
+    }
+
+    @Override
+    public Tensor where(Tensor cond, Tensor a, Tensor b) {
+        if (!isFloat(a, b)) return onHost("compare/where on I64", () -> Backends.cpu().where(host(cond), host(a), host(b)));
+        Tensor out = uninitialized(DType.F32, a.shape());
+        if (a.numel() == 0) return out;
+        args.elementwise(0, a.shape(), cond, a, b, out);
+        plan.launch1d(Kernel.WHERE, a.numel());
+        return out;
+    }
+
+    private void requireFloat(String op, Tensor... ts) {
+        for (Tensor t : ts)
+            if (t.dtype() != DType.F32) throw new IllegalArgumentException(device + " " + op + ": computes in F32, got " + t.dtype());
+    }
+
+    // ------------------------------------------------------------------------------------------------ reductions
+
+    /** Above this many inner elements per output (with few outputs), a reduction splits each output into chunks. */
+    private static final int CHUNK = 1024;
+
+    @Override
+    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) {
+        requireFloat("reduce " + op, x);
+        int[] shape = x.shape();
+        int[] outShape = reducedShape(shape, dims, keepDim);
+        int inner = 1;
+        for (int d : dims) inner *= shape[d];
+        int outputs = x.numel() / Math.max(1, inner);
+        if (x.numel() == 0 && inner == 0) outputs = Shapes.numel(outShape);
+        if (op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
+            Tensor out = uninitialized(DType.I64, outShape);
+            if (outputs == 0) return out;
+            reduceLayout(x, dims, 0, inner, 1, 0, 0, 0);
+            args.set(0, outputs);
+            args.set(1, op == ReduceOp.ARGMAX ? 0 : 1);
+            args.set(6, KernelArgs.base(out));
+            plan.launch1d(Kernel.ARG_REDUCE, outputs);
+            return out;
+        }
+        Tensor out = uninitialized(DType.F32, outShape);
+        if (outputs == 0) return out;
+        if (inner == 0) {
+            double v = switch (op) {
+                case SUM -> 0;
+                case LOGSUMEXP -> Double.NEGATIVE_INFINITY;
+                default -> Double.NaN; // PyTorch: mean and var of nothing are NaN
+            };
+            fill(out, v);
+            return out;
+        }
+        switch (op) {
+            case SUM -> reduceInto(x, dims, 0, inner, outputs, out, null);
+            case MAX -> reduceInto(x, dims, 1, inner, outputs, out, null);
+            case MIN -> reduceInto(x, dims, 2, inner, outputs, out, null);
+            case MEAN -> {
+                reduceInto(x, dims, 0, inner, outputs, out, null);
+                scaleInPlace(out, 1.0 / inner);
+            }
+            case VAR -> {
+                Tensor mean = uninitialized(DType.F32, outShape);
+                reduceInto(x, dims, 0, inner, outputs, mean, null);
+                scaleInPlace(mean, 1.0 / inner);
+                reduceInto(x, dims, 3, inner, outputs, out, mean);
+                scaleInPlace(out, 1.0 / Math.max(0.0, inner - correction));
+            }
+            case LOGSUMEXP -> {
+                Tensor max = uninitialized(DType.F32, outShape);
+                reduceInto(x, dims, 1, inner, outputs, max, null);
+                Tensor sumExp = uninitialized(DType.F32, outShape);
+                reduceInto(x, dims, 4, inner, outputs, sumExp, max);
+                Tensor log = unary(UnaryOp.LOG, sumExp, 0, 0);
+                args.elementwise(BinaryOp.ADD.ordinal(), outShape, log, max, out);
+                plan.launch1d(Kernel.BINARY, outputs);
+            }
+            default -> throw new IllegalStateException("unreachable: " + op);
+        }
+        return out;
+    }
+
+    private static int[] reducedShape(int[] shape, int[] dims, boolean keepDim) {
+        List<Integer> out = new ArrayList<>();
+        for (int d = 0; d < shape.length; d++) {
+            boolean reduced = Arrays.binarySearch(dims, d) >= 0;
+            if (!reduced) out.add(shape[d]);
+            else if (keepDim) out.add(1);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void scaleInPlace(Tensor t, double factor) {
+        args.elementwise(UnaryOp.MUL_SCALAR.ordinal(), t.shape(), t, t);
+        args.scalar(0, factor);
+        args.scalar(1, 0);
+        plan.launch1d(Kernel.UNARY, t.numel());
+    }
+
+    /**
+     * Writes the {@link TornadoKernels#reduce} layout for x with {@code dims} as the inner index space; a[0], a[1],
+     * a[6], a[7] are the caller's.
+     */
+    private void reduceLayout(Tensor x, int[] dims, int op, int inner, int chunks, int chunkLength, int outBase, int auxBase) {
+        int[] shape = x.shape(), strides = x.strides();
+        int outerRank = shape.length - dims.length, innerRank = dims.length;
+        if (10 + 2 * shape.length > KernelArgs.INTS) throw new IllegalArgumentException("tornado reduce: rank " + shape.length + " is too high");
+        args.set(1, op);
+        args.set(2, chunks);
+        args.set(3, chunkLength);
+        args.set(4, inner);
+        args.set(5, KernelArgs.base(x));
+        args.set(6, outBase);
+        args.set(7, auxBase);
+        args.set(8, outerRank);
+        args.set(9, innerRank);
+        int o = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (Arrays.binarySearch(dims, d) >= 0) continue;
+            args.set(10 + o, shape[d]);
+            args.set(10 + outerRank + o, strides[d]);
+            o++;
+        }
+        int at = 10 + 2 * outerRank;
+        for (int i = 0; i < innerRank; i++) {
+            args.set(at + i, shape[dims[i]]);
+            args.set(at + innerRank + i, strides[dims[i]]);
+        }
+    }
+
+    /**
+     * One reduction of x over dims into the contiguous {@code out}: in one pass when there are many outputs or few
+     * inner elements, else in two (chunk partials into a scratch tensor, then a sum/max/min over the chunks).
+     */
+    private void reduceInto(Tensor x, int[] dims, int op, int inner, int outputs, Tensor out, Tensor aux) {
+        int auxBase = aux == null ? 0 : KernelArgs.base(aux);
+        int chunks = outputs >= 4096 || inner <= 2 * CHUNK ? 1 : Math.min(CHUNK, (inner + CHUNK - 1) / CHUNK);
+        if (chunks == 1) {
+            reduceLayout(x, dims, op, inner, 1, inner, KernelArgs.base(out), auxBase);
+            args.set(0, outputs);
+            plan.launch1d(Kernel.REDUCE, outputs);
+            return;
+        }
+        int length = (inner + chunks - 1) / chunks;
+        Tensor partial = uninitialized(DType.F32, outputs, chunks);
+        reduceLayout(x, dims, op, inner, chunks, length, KernelArgs.base(partial), auxBase);
+        args.set(0, outputs * chunks);
+        plan.launch1d(Kernel.REDUCE, (long) outputs * chunks);
+        int combine = op == 1 || op == 2 ? op : 0; // partial sums of every kind add up
+        reduceLayout(partial, new int[]{1}, combine, chunks, 1, chunks, KernelArgs.base(out), 0);
+        args.set(0, outputs);
+        plan.launch1d(Kernel.REDUCE, outputs);
+    }
+
+    // ------------------------------------------------------------------------------------------------ matmul
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b) {
+        requireFloat("matmul", a, b);
+        int[] as = a.shape(), bs = b.shape(), ast = a.strides(), bst = b.strides();
+        int batches = as[0], m = as[1], k = as[2], n = bs[2];
+        Tensor out = uninitialized(DType.F32, batches, m, n);
+        if (out.numel() == 0) return out;
+        if (k == 0) {
+            fill(out, 0);
+            return out;
+        }
+        int rowTiles = (m + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        int colTiles = (n + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        args.set(0, m);
+        args.set(1, n);
+        args.set(2, k);
+        args.set(3, rowTiles);
+        args.set(4, KernelArgs.base(a));
+        args.set(5, ast[0]);
+        args.set(6, ast[1]);
+        args.set(7, ast[2]);
+        args.set(8, KernelArgs.base(b));
+        args.set(9, bst[0]);
+        args.set(10, bst[1]);
+        args.set(11, bst[2]);
+        args.set(12, KernelArgs.base(out));
+        plan.launchMatmul(colTiles, (long) batches * rowTiles);
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax, norms
+
+    @Override
+    public Tensor softmax(Tensor x, int dim, boolean log) {
+        requireFloat("softmax", x);
+        Tensor xc = contiguous(x);
+        Tensor out = uninitialized(DType.F32, x.shape());
+        int rows = softmaxRows(xc, dim);
+        if (rows == 0) return out;
+        args.set(4, KernelArgs.base(xc));
+        args.set(5, KernelArgs.base(out));
+        args.set(1, log ? 1 : 0);
+        plan.launch1d(Kernel.SOFTMAX, rows);
+        return out;
+    }
+
+    @Override
+    public Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
+        requireFloat("softmaxBackward", output, gradOut);
+        Tensor y = contiguous(output), g = contiguous(gradOut);
+        Tensor out = uninitialized(DType.F32, output.shape());
+        int rows = softmaxRows(y, dim);
+        if (rows == 0) return out;
+        args.set(4, KernelArgs.base(y));
+        args.set(5, KernelArgs.base(out));
+        args.set(6, KernelArgs.base(g));
+        args.set(1, log ? 1 : 0);
+        plan.launch1d(Kernel.SOFTMAX_BACKWARD, rows);
+        return out;
+    }
+
+    /** Sets a[0] rows, a[2] row length and a[3] the stride along dim of a contiguous tensor; returns the row count. */
+    private int softmaxRows(Tensor x, int dim) {
+        int[] shape = x.shape();
+        int len = shape.length == 0 ? 1 : shape[dim];
+        int inner = 1;
+        for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
+        int rows = len == 0 ? 0 : x.numel() / len;
+        args.set(0, rows);
+        args.set(2, len);
+        args.set(3, inner);
+        return rows;
+    }
+
+    @Override
+    public NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
+        requireFloat("layerNorm", x);
+        int rows = x.numel() / Math.max(1, normSize);
+        return norm(0, x, weight, bias, rows, normSize, eps, new int[]{rows}, 0, 0, 0);
+    }
+
+    @Override
+    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        requireFloat("groupNorm", x);
+        int[] shape = x.shape();
+        int n = shape[0], channels = shape[1];
+        int spatial = 1;
+        for (int d = 2; d < shape.length; d++) spatial *= shape[d];
+        int perGroup = channels / groups;
+        return norm(1, x, weight, bias, n * groups, perGroup * spatial, eps, new int[]{n, groups}, groups, spatial, perGroup);
+    }
+
+    private NormResult norm(int kind, Tensor x, Tensor weight, Tensor bias, int rows, int length, double eps, int[] statShape,
+                            int groups, int spatial, int perGroup) {
+        Tensor xc = contiguous(x);
+        Tensor w = weight == null ? null : contiguous(weight), b = bias == null ? null : contiguous(bias);
+        Tensor out = uninitialized(DType.F32, x.shape());
+        Tensor mean = uninitialized(DType.F32, statShape), rstd = uninitialized(DType.F32, statShape);
+        if (rows == 0 || length == 0) {
+            if (rows > 0) {
+                fill(mean, Double.NaN);
+                fill(rstd, Double.NaN);
+            }
+            return new NormResult(out, mean, rstd);
+        }
+        args.set(0, rows);
+        args.set(1, kind);
+        args.set(2, length);
+        args.set(3, KernelArgs.base(xc));
+        args.set(4, KernelArgs.base(out));
+        args.set(5, KernelArgs.base(mean));
+        args.set(6, KernelArgs.base(rstd));
+        args.set(7, w == null ? -1 : KernelArgs.base(w));
+        args.set(8, b == null ? -1 : KernelArgs.base(b));
+        args.set(9, groups);
+        args.set(10, spatial);
+        args.set(11, perGroup);
+        args.scalar(0, eps);
+        plan.launch1d(Kernel.NORM, rows);
+        return new NormResult(out, mean, rstd);
+    }
+
+    // ------------------------------------------------------------------------------------------------ structure
+
+    @Override
+    public Tensor concat(List<Tensor> parts, int dim) {
+        int[] shape = parts.getFirst().shape();
+        int total = 0;
+        for (Tensor p : parts) total += p.shape()[dim];
+        shape[dim] = total;
+        Tensor out = uninitialized(parts.getFirst().dtype(), shape);
+        int at = 0;
+        for (Tensor p : parts) {
+            int size = p.shape()[dim];
+            if (size > 0 && p.numel() > 0) deviceCopy(p, out.narrow(dim, at, size));
+            at += size;
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) {
+        if (mode != PadMode.CONSTANT) return onHost("pad (reflect, replicate)", () -> Backends.cpu().pad(host(x), pads, mode, value));
+        int[] shape = x.shape();
+        int[] outShape = shape.clone();
+        for (int d = 0; d < shape.length; d++) outShape[d] += pads[2 * d] + pads[2 * d + 1];
+        Tensor out = uninitialized(x.dtype(), outShape);
+        fill(out, value);
+        Tensor inside = out;
+        for (int d = 0; d < shape.length; d++) inside = inside.narrow(d, pads[2 * d], shape[d]);
+        if (x.numel() > 0) deviceCopy(x, inside);
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ optimiser
+
+    @Override
+    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
+                         double weightDecay, boolean decoupled, long step) {
+        requireFloat("adamStep", param, grad, expAvg, expAvgSq);
+        for (Tensor t : new Tensor[]{param, grad, expAvg, expAvgSq})
+            if (!t.isContiguous()) throw new IllegalArgumentException(device + " adamStep: tensors must be contiguous");
+        int n = param.numel();
+        if (n == 0) return;
+        args.set(0, n);
+        args.set(1, KernelArgs.base(param));
+        args.set(2, KernelArgs.base(grad));
+        args.set(3, KernelArgs.base(expAvg));
+        args.set(4, KernelArgs.base(expAvgSq));
+        args.set(5, decoupled ? 1 : 0);
+        args.scalar(0, lr);
+        args.scalar(1, beta1);
+        args.scalar(2, beta2);
+        args.scalar(3, eps);
+        args.scalar(4, weightDecay);
+        args.scalar(5, lr / (1 - Math.pow(beta1, step)));
+        args.scalar(6, Math.sqrt(1 - Math.pow(beta2, step)));
+        plan.launch1d(Kernel.ADAM, n);
+    }
+
+    // ------------------------------------------------------------------------------------------------ on the host for now
+
+    private Tensor host(Tensor t) {
+        return t == null ? null : t.to(Device.CPU);
+    }
+
+    private Tensor up(Tensor t) {
+        return t.to(device);
+    }
+
+    private Tensor onHost(String op, java.util.function.Supplier<Tensor> body) {
+        if (hostOpsWarned.add(op))
+            LOG.log(System.Logger.Level.WARNING, "{0} has no {1} kernel yet: it runs on the host (two copies per call)", device, op);
+        return up(body.get());
+    }
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
+        return onHost("conv2d", () -> Backends.cpu().conv2d(host(x), host(weight), host(bias), p));
+    }
+
+    @Override
+    public Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
+        return onHost("conv2dBackwardInput", () -> Backends.cpu().conv2dBackwardInput(host(gradOut), host(weight), inputShape, p));
+    }
+
+    @Override
+    public Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
+        return onHost("conv2dBackwardWeight", () -> Backends.cpu().conv2dBackwardWeight(host(gradOut), host(x), weightShape, p));
+    }
+
+    @Override
+    public Tensor avgPool2d(Tensor x, Pool2dParams p) {
+        return onHost("avgPool2d", () -> Backends.cpu().avgPool2d(host(x), p));
+    }
+
+    @Override
+    public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) {
+        if (hostOpsWarned.add("maxPool2d"))
+            LOG.log(System.Logger.Level.WARNING, "{0} has no maxPool2d kernel yet: it runs on the host (two copies per call)", device);
+        ValuesIndices r = Backends.cpu().maxPool2d(host(x), p);
+        return new ValuesIndices(up(r.values()), up(r.indices()));
+    }
+
+    @Override
+    public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) {
+        return onHost("upsample2d", () -> Backends.cpu().upsample2d(host(x), outH, outW, bilinear, alignCorners));
+    }
+
+    @Override
+    public Tensor indexSelect(Tensor x, int dim, Tensor index) {
+        return onHost("indexSelect", () -> Backends.cpu().indexSelect(host(x), dim, host(index)));
+    }
+
+    @Override
+    public Tensor gather(Tensor x, int dim, Tensor index) {
+        return onHost("gather", () -> Backends.cpu().gather(host(x), dim, host(index)));
+    }
+
+    @Override
+    public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
+        return onHost("scatterAdd", () -> Backends.cpu().scatterAdd(host(index), host(src), dim, outShape));
+    }
+
+    @Override
+    public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {
+        if (hostOpsWarned.add("fillRandom"))
+            LOG.log(System.Logger.Level.WARNING, "{0} has no fillRandom kernel yet: draws are made on the host and copied", device);
+        Tensor h = Backends.cpu().zeros(dst.dtype(), dst.shape());
+        Backends.cpu().fillRandom(h, kind, a, b, seed, offset);
+        copyInto(h, dst);
+    }
+
+    @Override
+    public String toString() {
+        return device + " (" + plan.deviceName() + ")";
+    }
+}

@@ -1,0 +1,281 @@
+package dev.distillery.tensor.tornado;
+
+import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
+import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.Backend;
+import dev.distillery.tensor.backend.Backends;
+import dev.distillery.tensor.backend.BinaryOp;
+import dev.distillery.tensor.backend.CompareOp;
+import dev.distillery.tensor.backend.NormResult;
+import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ReduceOp;
+import dev.distillery.tensor.backend.ReferenceBackend;
+import dev.distillery.tensor.backend.UnaryOp;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import static dev.distillery.tensor.testing.TensorAsserts.assertClose;
+import static dev.distillery.tensor.testing.TensorAsserts.assertIdentical;
+import static dev.distillery.tensor.testing.TensorAsserts.randn;
+import static dev.distillery.tensor.testing.TensorAsserts.randnStrided;
+import static dev.distillery.tensor.testing.TensorAsserts.str;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The TornadoVM backend against {@link ReferenceBackend} on whatever device {@code tornado:0} is (PoCL's CPU device
+ * here, a GPU where one is present): each op on awkward shapes (empty, size 1, primes, non-multiples of the work-group
+ * and tile sizes) and layouts (strided, permuted, offset, expanded), computed on the device from uploaded inputs and
+ * compared after download. Float kernels differ from the reference's double arithmetic by rounding and summation
+ * order, hence tolerances; copies and layout moves must be bit-identical.
+ */
+class TornadoVsReferenceTest {
+    static final Device DEV = Device.parse("tornado:0");
+    static final Backend REF = ReferenceBackend.INSTANCE;
+    static TornadoBackend tornado;
+
+    static final int[][] SHAPES = {{}, {0}, {1}, {7}, {129}, {2, 3}, {7, 13}, {3, 1, 5}, {2, 31, 17}, {3, 5, 7, 11}, {300, 257}, {2, 0, 3}};
+
+    @BeforeAll
+    static void device() {
+        tornado = (TornadoBackend) Backends.forDevice(DEV);
+    }
+
+    static <T> T ref(Supplier<T> f) {
+        return Backends.using(REF, f);
+    }
+
+    static Tensor up(Tensor t) {
+        return t.to(DEV);
+    }
+
+    static Tensor down(Tensor t) {
+        return t.to(Device.CPU);
+    }
+
+    /** The same values as randn(seed, F32, shape) in several layouts, by name (host tensors). */
+    static Map<String, Tensor> layouts(long seed, int... shape) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Tensor base = randn(seed, DType.F32, shape);
+        m.put("contiguous", base);
+        if (base.numel() == 0) return m;
+        m.put("strided", randnStrided(seed, DType.F32, shape));
+        int r = shape.length;
+        if (r >= 2) {
+            int[] rev = new int[r], order = new int[r];
+            for (int i = 0; i < r; i++) {
+                rev[i] = shape[r - 1 - i];
+                order[i] = r - 1 - i;
+            }
+            m.put("permuted", randn(seed, DType.F32, rev).permute(order));
+        }
+        if (r >= 1) {
+            int[] one = shape.clone();
+            one[0] = 1;
+            m.put("expanded", randn(seed, DType.F32, one).expand(shape));
+        }
+        return m;
+    }
+
+    /** A device view with the same layout as the host view {@code h} (uploads its whole storage, then re-views). */
+    static Tensor deviceView(Tensor h) {
+        Tensor all = Tensor.of(h.storage(), h.storage().length());
+        Tensor d = up(all);
+        return Tensor.of(d.storage(), h.shape(), h.strides(), h.offset());
+    }
+
+    @Test
+    void uploadAndDownloadAreIdenticalInEveryLayout() {
+        for (int[] shape : SHAPES)
+            for (var e : layouts(11, shape).entrySet()) {
+                Tensor h = e.getValue();
+                assertIdentical(h.contiguous(), down(up(h)), "round trip " + e.getKey() + " " + str(shape));
+                assertIdentical(h.contiguous(), down(deviceView(h)), "device view " + e.getKey() + " " + str(shape));
+                assertIdentical(h.contiguous(), down(deviceView(h).contiguous()), "device contiguous " + e.getKey() + " " + str(shape));
+            }
+        Tensor big = randn(3, DType.F32, 5_000_003); // more than one staging buffer when the stage is small
+        assertIdentical(big, down(up(big)), "5M elements");
+        Tensor longs = Tensor.ofLongs(new long[]{0, -1, 7, Integer.MAX_VALUE, Integer.MIN_VALUE}, 5);
+        assertIdentical(longs, down(up(longs)), "I64 round trip");
+        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> up(Tensor.ofLongs(new long[]{1L << 40}, 1)));
+        assertTrue(tooBig.getMessage().contains("int32"), tooBig.getMessage());
+        IllegalArgumentException f64 = assertThrows(IllegalArgumentException.class, () -> up(randn(1, DType.F64, 3)));
+        assertTrue(f64.getMessage().contains("F64"), f64.getMessage());
+    }
+
+    @Test
+    void zerosAndDtypeConversionsOnTheDevice() {
+        assertIdentical(Tensor.zeros(DType.F32, 3, 129), down(tornado.zeros(DType.F32, 3, 129)), "zeros");
+        Tensor x = Tensor.of(new float[]{-2.7f, -0.5f, 0f, 0.5f, 3.9f, 1e6f}, 6);
+        Tensor dx = up(x);
+        assertIdentical(ref(() -> x.to(DType.I64)), down(dx.to(DType.I64)), "F32 -> I64 truncates");
+        assertIdentical(ref(() -> x.to(DType.BOOL)), down(dx.to(DType.BOOL)), "F32 -> BOOL");
+        assertIdentical(ref(() -> x.to(DType.I64).to(DType.F32)), down(dx.to(DType.I64).to(DType.F32)), "I64 -> F32");
+        assertIdentical(ref(() -> x.to(DType.BOOL).to(DType.I64)), down(dx.to(DType.BOOL).to(DType.I64)), "BOOL -> I64");
+    }
+
+    @Test
+    void unaryOpsMatchTheReference() {
+        double[][] params = {{0, 0}, {0.5, 0}, {2, 0}, {-0.3, 0.7}};
+        for (UnaryOp op : UnaryOp.values())
+            for (int[] shape : new int[][]{{}, {7}, {3, 1, 5}, {300, 257}})
+                for (var e : layouts(5, shape).entrySet()) {
+                    Tensor h = e.getValue();
+                    if (op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RSQRT || op == UnaryOp.POW_SCALAR)
+                        h = ref(() -> e.getValue().abs().add(0.1));
+                    Tensor in = h;
+                    for (double[] p : params) {
+                        Tensor want = ref(() -> REF.unary(op, in, p[0], p[1]));
+                        Tensor got = down(tornado.unary(op, deviceView(in), p[0], p[1]));
+                        assertClose(want, got, 2e-5, 2e-6, op + " " + e.getKey() + " " + str(shape) + " p=" + p[0]);
+                        Tensor g = randn(9, DType.F32, shape);
+                        Tensor wantGrad = ref(() -> REF.unaryBackward(op, in, g, p[0], p[1]));
+                        Tensor gotGrad = down(tornado.unaryBackward(op, deviceView(in), up(g), p[0], p[1]));
+                        assertClose(wantGrad, gotGrad, 2e-5, 2e-6, op + " backward " + e.getKey() + " " + str(shape));
+                    }
+                }
+        Tensor specials = Tensor.of(new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 88.8f, -104f}, 7);
+        for (UnaryOp op : List.of(UnaryOp.RELU, UnaryOp.SIGN, UnaryOp.CLAMP, UnaryOp.SIGMOID, UnaryOp.EXP, UnaryOp.NEG, UnaryOp.ABS))
+            assertClose(ref(() -> REF.unary(op, specials, -1, 1)), down(tornado.unary(op, up(specials), -1, 1)), 1e-6, 1e-30, op + " specials");
+    }
+
+    @Test
+    void binaryCompareAndWhereWithBroadcasting() {
+        for (int[] shape : SHAPES)
+            for (var ea : layouts(21, shape).entrySet())
+                for (var eb : layouts(22, shape).entrySet()) {
+                    Tensor a = ea.getValue(), b = eb.getValue();
+                    String what = ea.getKey() + "/" + eb.getKey() + " " + str(shape);
+                    for (BinaryOp op : BinaryOp.values()) {
+                        Tensor aa = op == BinaryOp.POW ? ref(() -> a.abs().add(0.5)) : a;
+                        assertClose(ref(() -> REF.binary(op, aa, b)), down(tornado.binary(op, deviceView(aa), deviceView(b))), 2e-5, 1e-6, op + " " + what);
+                    }
+                    for (CompareOp op : CompareOp.values())
+                        assertIdentical(ref(() -> REF.compare(op, a, b)), down(tornado.compare(op, deviceView(a), deviceView(b))), op + " " + what);
+                    Tensor cond = ref(() -> REF.compare(CompareOp.GT, a, b));
+                    assertIdentical(ref(() -> REF.where(cond, a, b)), down(tornado.where(up(cond), deviceView(a), deviceView(b))), "where " + what);
+                }
+        // Through the Tensor API: broadcasting resolves into stride-0 views before the backend sees them.
+        Tensor x = randn(1, DType.F32, 4, 1, 3), y = randn(2, DType.F32, 5, 1);
+        assertClose(ref(() -> x.mul(y).add(1)), down(up(x).mul(up(y)).add(1)), 1e-6, 1e-7, "broadcast mul");
+    }
+
+    @Test
+    void reductionsOverEveryDimSetInOneAndTwoPasses() {
+        int[][] shapes = {{7}, {2, 31, 17}, {3, 5, 7, 11}, {3, 5000}, {1, 100_003}, {300, 257}};
+        for (int[] shape : shapes)
+            for (var e : layouts(31, shape).entrySet()) {
+                Tensor h = e.getValue();
+                Tensor d = deviceView(h);
+                int r = shape.length;
+                for (int mask = 1; mask < (1 << r); mask++) {
+                    int m = mask;
+                    int[] dims = java.util.stream.IntStream.range(0, r).filter(i -> ((m >> i) & 1) != 0).toArray();
+                    for (ReduceOp op : new ReduceOp[]{ReduceOp.SUM, ReduceOp.MEAN, ReduceOp.MAX, ReduceOp.MIN, ReduceOp.VAR, ReduceOp.LOGSUMEXP}) {
+                        String what = op + " dims " + str(dims) + " " + e.getKey() + " " + str(shape);
+                        Tensor want = ref(() -> REF.reduce(op, h, dims, m % 2 == 0, 1));
+                        Tensor got = down(tornado.reduce(op, d, dims, m % 2 == 0, 1));
+                        assertClose(want, got, 1e-4, 1e-4, what);
+                    }
+                    if (dims.length == 1)
+                        for (ReduceOp op : new ReduceOp[]{ReduceOp.ARGMAX, ReduceOp.ARGMIN})
+                            assertIdentical(ref(() -> REF.reduce(op, h, dims, false, 0)), down(tornado.reduce(op, d, dims, false, 0)),
+                                    op + " dim " + dims[0] + " " + e.getKey() + " " + str(shape));
+                }
+            }
+        Tensor withNaN = Tensor.of(new float[]{1, Float.NaN, 3, 2}, 4);
+        for (ReduceOp op : new ReduceOp[]{ReduceOp.MAX, ReduceOp.MIN, ReduceOp.ARGMAX})
+            assertIdentical(ref(() -> REF.reduce(op, withNaN, new int[]{0}, false, 0)), down(tornado.reduce(op, up(withNaN), new int[]{0}, false, 0)), op + " NaN");
+    }
+
+    @Test
+    void batchedMatmulOnAwkwardShapesAndLayouts() {
+        int[][] mkn = {{1, 1, 1}, {5, 7, 3}, {16, 16, 16}, {17, 33, 15}, {64, 1, 130}, {100, 70, 45}};
+        for (int[] s : mkn)
+            for (int batches : new int[]{1, 3}) {
+                int m = s[0], k = s[1], n = s[2];
+                Tensor a = randn(41, DType.F32, batches, m, k), b = randn(42, DType.F32, batches, k, n);
+                String what = batches + "x" + m + "x" + k + "x" + n;
+                assertClose(ref(() -> REF.matmul(a, b)), down(tornado.matmul(up(a), up(b))), 1e-4, 1e-4, what);
+                Tensor at = randn(43, DType.F32, batches, k, m).transpose(1, 2), bt = randn(44, DType.F32, batches, n, k).transpose(1, 2);
+                assertClose(ref(() -> REF.matmul(at, bt)), down(tornado.matmul(deviceView(at), deviceView(bt))), 1e-4, 1e-4, what + " transposed");
+                Tensor shared = randn(45, DType.F32, 1, k, n).expand(batches, k, n);
+                assertClose(ref(() -> REF.matmul(a, shared)), down(tornado.matmul(up(a), deviceView(shared))), 1e-4, 1e-4, what + " stride-0 batch");
+            }
+    }
+
+    @Test
+    void softmaxAndNormsMatchTheReference() {
+        for (int[] shape : new int[][]{{7}, {3, 129}, {2, 31, 17}, {4, 8, 50}})
+            for (int dim = 0; dim < shape.length; dim++)
+                for (boolean log : new boolean[]{false, true}) {
+                    int dd = dim;
+                    Tensor x = randnStrided(51, DType.F32, shape), g = randn(52, DType.F32, shape);
+                    String what = (log ? "log-softmax " : "softmax ") + str(shape) + " dim " + dim;
+                    Tensor y = ref(() -> REF.softmax(x, dd, log));
+                    assertClose(y, down(tornado.softmax(deviceView(x), dd, log)), 1e-5, 1e-6, what);
+                    assertClose(ref(() -> REF.softmaxBackward(y, g, dd, log)), down(tornado.softmaxBackward(up(y), up(g), dd, log)), 1e-4, 1e-5, what + " backward");
+                }
+        Tensor x = randn(61, DType.F32, 6, 5, 33), w = randn(62, DType.F32, 33), b = randn(63, DType.F32, 33);
+        for (boolean affine : new boolean[]{false, true}) {
+            NormResult want = ref(() -> REF.layerNorm(x, affine ? w : null, affine ? b : null, 33, 1e-5));
+            NormResult got = tornado.layerNorm(up(x), affine ? up(w) : null, affine ? up(b) : null, 33, 1e-5);
+            assertClose(want.output(), down(got.output()), 1e-4, 1e-5, "layerNorm affine=" + affine);
+            assertClose(want.mean(), down(got.mean()), 1e-5, 1e-6, "layerNorm mean");
+            assertClose(want.rstd(), down(got.rstd()), 1e-4, 1e-5, "layerNorm rstd");
+        }
+        Tensor img = randn(64, DType.F32, 3, 12, 5, 7), gw = randn(65, DType.F32, 12), gb = randn(66, DType.F32, 12);
+        for (int groups : new int[]{1, 3, 12}) {
+            NormResult want = ref(() -> REF.groupNorm(img, groups, gw, gb, 1e-5));
+            NormResult got = tornado.groupNorm(up(img), groups, up(gw), up(gb), 1e-5);
+            assertClose(want.output(), down(got.output()), 1e-4, 1e-5, "groupNorm groups=" + groups);
+            assertClose(want.mean(), down(got.mean()), 1e-5, 1e-6, "groupNorm mean");
+            assertClose(want.rstd(), down(got.rstd()), 1e-4, 1e-5, "groupNorm rstd");
+        }
+    }
+
+    @Test
+    void concatPadAndAdamMatchTheReference() {
+        Tensor a = randn(71, DType.F32, 2, 3, 4), b = randnStrided(72, DType.F32, 2, 5, 4);
+        assertIdentical(ref(() -> REF.concat(List.of(a, b), 1)), down(tornado.concat(List.of(up(a), deviceView(b)), 1)), "concat");
+        int[] pads = {1, 0, 0, 2, 3, 1};
+        assertIdentical(ref(() -> REF.pad(a, pads, PadMode.CONSTANT, 0.5)), down(tornado.pad(up(a), pads, PadMode.CONSTANT, 0.5)), "pad constant");
+        assertIdentical(ref(() -> REF.pad(a, pads, PadMode.REFLECT, 0)), down(tornado.pad(up(a), pads, PadMode.REFLECT, 0)), "pad reflect (host)");
+
+        for (boolean decoupled : new boolean[]{false, true}) {
+            Tensor p = randn(81, DType.F32, 1000), g = randn(82, DType.F32, 1000), m = randn(83, DType.F32, 1000).mul(0.1), v = randn(84, DType.F32, 1000).square();
+            Tensor pr = p.copy(), mr = m.copy(), vr = v.copy();
+            Tensor pd = up(p), gd = up(g), md = up(m), vd = up(v);
+            for (long step = 1; step <= 3; step++) {
+                long t = step;
+                ref(() -> { REF.adamStep(pr, g, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 0.01, decoupled, t); return null; });
+                tornado.adamStep(pd, gd, md, vd, 1e-3, 0.9, 0.999, 1e-8, 0.01, decoupled, t);
+            }
+            assertClose(pr, down(pd), 1e-5, 1e-6, "adam param decoupled=" + decoupled);
+            assertClose(mr, down(md), 1e-5, 1e-6, "adam m");
+            assertClose(vr, down(vd), 1e-5, 1e-6, "adam v");
+        }
+    }
+
+    @Test
+    void tensorsStayOnTheDeviceAcrossOps() {
+        Tensor x = up(randn(91, DType.F32, 64, 64));
+        long before = tornado.launches();
+        Tensor y = x;
+        for (int i = 0; i < 5; i++) y = y.matmul(x).tanh().mul(0.5);
+        long launches = tornado.launches() - before;
+        assertEquals(DEV, y.device());
+        assertEquals(15, launches, "three kernels per iteration and no transfers");
+        Function<Tensor, Tensor> f = t -> { Tensor r = t; for (int i = 0; i < 5; i++) r = r.matmul(t).tanh().mul(0.5); return r; };
+        Tensor hx = down(x);
+        assertClose(ref(() -> f.apply(hx)), down(y), 1e-4, 1e-5, "chain");
+    }
+}
