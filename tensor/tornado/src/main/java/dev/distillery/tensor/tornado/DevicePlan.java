@@ -41,7 +41,10 @@ final class DevicePlan implements AutoCloseable {
     /** The graphs of the plan, in plan order. */
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM;
+        REDUCE, ARG_REDUCE, MATMUL, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+
+        /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
+        boolean tiled() { return this == MATMUL || this == CONV; }
 
         String graph() { return name().toLowerCase(); }
 
@@ -58,7 +61,7 @@ final class DevicePlan implements AutoCloseable {
     private final TornadoExecutionPlan plan;
     private final GridScheduler grids = new GridScheduler();
     private final Map<Kernel, WorkerGrid1D> grids1d = new EnumMap<>(Kernel.class);
-    private final WorkerGrid2D matmulGrid = new WorkerGrid2D(TornadoKernels.TILE, TornadoKernels.TILE);
+    private final Map<Kernel, WorkerGrid2D> grids2d = new EnumMap<>(Kernel.class);
     private final TornadoDevice device;
     private long launches;
 
@@ -99,6 +102,12 @@ final class DevicePlan implements AutoCloseable {
                 case REDUCE -> g.task("t", TornadoKernels::reduce, ctx, floats, ints, args, scalars);
                 case ARG_REDUCE -> g.task("t", TornadoKernels::argReduce, ctx, floats, ints, args, scalars);
                 case MATMUL -> g.task("t", TornadoKernels::matmul, ctx, floats, ints, args, scalars);
+                case CONV -> g.task("t", TornadoKernels::conv, ctx, floats, ints, args, scalars);
+                case POOL -> g.task("t", TornadoKernels::pool, ctx, floats, ints, args, scalars);
+                case RESIZE -> g.task("t", TornadoKernels::resize, ctx, floats, ints, args, scalars);
+                case GATHER -> g.task("t", TornadoKernels::gather, ctx, floats, ints, args, scalars);
+                case SCATTER_ADD -> g.task("t", TornadoKernels::scatterAdd, ctx, floats, ints, args, scalars);
+                case RANDOM -> g.task("t", TornadoKernels::random, ctx, floats, ints, args, scalars);
                 case SOFTMAX -> g.task("t", TornadoKernels::softmax, ctx, floats, ints, args, scalars);
                 case SOFTMAX_BACKWARD -> g.task("t", TornadoKernels::softmaxBackward, ctx, floats, ints, args, scalars);
                 case NORM -> g.task("t", TornadoKernels::norm, ctx, floats, ints, args, scalars);
@@ -106,9 +115,11 @@ final class DevicePlan implements AutoCloseable {
             }
             g.persistOnDevice(floats, ints);
             graphs[k.ordinal()] = g.snapshot();
-            if (k == Kernel.MATMUL) {
-                matmulGrid.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
-                grids.addWorkerGrid(k.task(), matmulGrid);
+            if (k.tiled()) {
+                WorkerGrid2D w = new WorkerGrid2D(TornadoKernels.TILE, TornadoKernels.TILE);
+                w.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
+                grids2d.put(k, w);
+                grids.addWorkerGrid(k.task(), w);
             } else {
                 WorkerGrid1D w = new WorkerGrid1D(GROUP);
                 w.setLocalWork(GROUP, 1, 1);
@@ -156,11 +167,15 @@ final class DevicePlan implements AutoCloseable {
         execute(k);
     }
 
-    /** Runs {@link TornadoKernels#matmul} over a grid of {@code colTiles x rowTiles} TILE x TILE groups. */
-    synchronized void launchMatmul(long colTiles, long rowTiles) {
-        matmulGrid.setGlobalWork(colTiles * TornadoKernels.TILE, rowTiles * TornadoKernels.TILE, 1);
-        matmulGrid.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
-        execute(Kernel.MATMUL);
+    /** Runs a tiled kernel ({@link Kernel#tiled}) over a grid of {@code colTiles x rowTiles} TILE x TILE groups. */
+    synchronized void launchTiled(Kernel k, long colTiles, long rowTiles) {
+        if (colTiles <= 0 || rowTiles <= 0) return;
+        if (colTiles * TornadoKernels.TILE > Integer.MAX_VALUE || rowTiles * TornadoKernels.TILE > Integer.MAX_VALUE)
+            throw new IllegalArgumentException(k + ": a grid of " + colTiles + " x " + rowTiles + " tiles exceeds the int index range");
+        WorkerGrid2D w = grids2d.get(k);
+        w.setGlobalWork(colTiles * TornadoKernels.TILE, rowTiles * TornadoKernels.TILE, 1);
+        w.setLocalWork(TornadoKernels.TILE, TornadoKernels.TILE, 1);
+        execute(k);
     }
 
     private void execute(Kernel k) {

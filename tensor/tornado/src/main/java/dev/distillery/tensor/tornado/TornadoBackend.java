@@ -46,9 +46,7 @@ public final class TornadoBackend implements Backend {
     private static final Cleaner CLEANER = Cleaner.create();
 
     /** Ops that run on the host (download, CPU backend, upload) because they have no device kernel yet. */
-    public static final List<String> HOST_OPS = List.of("conv2d", "conv2dBackwardInput", "conv2dBackwardWeight", "avgPool2d",
-            "maxPool2d", "upsample2d", "indexSelect", "gather", "scatterAdd", "pad (reflect, replicate)", "fillRandom",
-            "compare/where on I64");
+    public static final List<String> HOST_OPS = List.of("pad (reflect, replicate)", "compare/where on I64");
 
     private final Device device;
     private final DevicePlan plan;
@@ -446,7 +444,7 @@ public final class TornadoBackend implements Backend {
         args.set(10, bst[1]);
         args.set(11, bst[2]);
         args.set(12, KernelArgs.base(out));
-        plan.launchMatmul(colTiles, (long) batches * rowTiles);
+        plan.launchTiled(Kernel.MATMUL, colTiles, (long) batches * rowTiles);
         return out;
     }
 
@@ -616,61 +614,183 @@ public final class TornadoBackend implements Backend {
         return up(body.get());
     }
 
+    // ------------------------------------------------------------------------------------------------ convolution
+
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
-        return onHost("conv2d", () -> Backends.cpu().conv2d(host(x), host(weight), host(bias), p));
+        requireFloat("conv2d", x, weight);
+        Tensor xc = contiguous(x), wc = contiguous(weight), bc = bias == null ? null : contiguous(bias);
+        int[] xs = x.shape(), ws = weight.shape();
+        int oh = Conv2dParams.convOut(xs[2], ws[2], p.strideH(), p.padH(), p.dilationH());
+        int ow = Conv2dParams.convOut(xs[3], ws[3], p.strideW(), p.padW(), p.dilationW());
+        Tensor out = uninitialized(DType.F32, xs[0], ws[0], oh, ow);
+        if (out.numel() == 0) return out;
+        int og = ws[0] / p.groups();
+        convLaunch(0, og, xs[0] * oh * ow, ws[1] * ws[2] * ws[3], p, xs, ws, oh, ow, xc, wc, null, bc, out);
+        return out;
     }
 
     @Override
     public Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
-        return onHost("conv2dBackwardInput", () -> Backends.cpu().conv2dBackwardInput(host(gradOut), host(weight), inputShape, p));
+        requireFloat("conv2dBackwardInput", gradOut, weight);
+        Tensor gc = contiguous(gradOut), wc = contiguous(weight);
+        int[] ws = weight.shape(), gs = gradOut.shape();
+        Tensor out = uninitialized(DType.F32, inputShape);
+        if (out.numel() == 0) return out;
+        int og = ws[0] / p.groups();
+        convLaunch(1, ws[1], inputShape[0] * inputShape[2] * inputShape[3], og * ws[2] * ws[3], p, inputShape, ws, gs[2], gs[3], null, wc, gc, null, out);
+        return out;
     }
 
     @Override
     public Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
-        return onHost("conv2dBackwardWeight", () -> Backends.cpu().conv2dBackwardWeight(host(gradOut), host(x), weightShape, p));
+        requireFloat("conv2dBackwardWeight", gradOut, x);
+        Tensor gc = contiguous(gradOut), xc = contiguous(x);
+        int[] xs = x.shape(), gs = gradOut.shape();
+        Tensor out = uninitialized(DType.F32, weightShape);
+        if (out.numel() == 0) return out;
+        int og = weightShape[0] / p.groups();
+        int k = xs[0] * gs[2] * gs[3];
+        if (k == 0) {
+            fill(out, 0);
+            return out;
+        }
+        convLaunch(2, og, weightShape[1] * weightShape[2] * weightShape[3], k, p, xs, weightShape, gs[2], gs[3], xc, null, gc, null, out);
+        return out;
     }
+
+    /** The {@link TornadoKernels#conv} layout and launch; x, w, gradOut, bias may be null where the mode does not read them. */
+    private void convLaunch(int mode, int m, int n, int k, Conv2dParams p, int[] xs, int[] ws, int oh, int ow,
+                            Tensor x, Tensor w, Tensor gradOut, Tensor bias, Tensor out) {
+        int rowTiles = (m + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        int colTiles = (n + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        int[] v = {mode, m, n, k, rowTiles, x == null ? 0 : KernelArgs.base(x), w == null ? 0 : KernelArgs.base(w),
+                gradOut == null ? 0 : KernelArgs.base(gradOut), bias == null ? -1 : KernelArgs.base(bias), KernelArgs.base(out),
+                xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], oh, ow, ws[0] / p.groups(),
+                p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW()};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        plan.launchTiled(Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
+    }
+
+    // ------------------------------------------------------------------------------------------------ pooling, resizing
 
     @Override
     public Tensor avgPool2d(Tensor x, Pool2dParams p) {
-        return onHost("avgPool2d", () -> Backends.cpu().avgPool2d(host(x), p));
+        return pool(0, x, p).values();
     }
 
     @Override
     public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) {
-        if (hostOpsWarned.add("maxPool2d"))
-            LOG.log(System.Logger.Level.WARNING, "{0} has no maxPool2d kernel yet: it runs on the host (two copies per call)", device);
-        ValuesIndices r = Backends.cpu().maxPool2d(host(x), p);
-        return new ValuesIndices(up(r.values()), up(r.indices()));
+        return pool(1, x, p);
+    }
+
+    private ValuesIndices pool(int kind, Tensor x, Pool2dParams p) {
+        requireFloat(kind == 0 ? "avgPool2d" : "maxPool2d", x);
+        Tensor xc = contiguous(x);
+        int[] s = x.shape();
+        int oh = p.outH(s[2]), ow = p.outW(s[3]);
+        Tensor out = uninitialized(DType.F32, s[0], s[1], oh, ow);
+        Tensor idx = kind == 1 ? uninitialized(DType.I64, s[0], s[1], oh, ow) : null;
+        if (out.numel() == 0) return new ValuesIndices(out, idx);
+        int[] v = {out.numel(), kind, s[2], s[3], oh, ow, idx == null ? 0 : KernelArgs.base(idx), p.kernelH(), p.kernelW(),
+                p.strideH(), p.strideW(), p.padH(), p.padW(), KernelArgs.base(xc), KernelArgs.base(out)};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        plan.launch1d(Kernel.POOL, out.numel());
+        return new ValuesIndices(out, idx);
     }
 
     @Override
     public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) {
-        return onHost("upsample2d", () -> Backends.cpu().upsample2d(host(x), outH, outW, bilinear, alignCorners));
+        requireFloat("upsample2d", x);
+        Tensor xc = contiguous(x);
+        int[] s = x.shape();
+        Tensor out = uninitialized(DType.F32, s[0], s[1], outH, outW);
+        if (out.numel() == 0) return out;
+        int[] v = {out.numel(), !bilinear ? 0 : alignCorners ? 2 : 1, s[2], s[3], outH, outW, KernelArgs.base(xc), KernelArgs.base(out)};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        if (bilinear && alignCorners) {
+            args.scalar(0, outH > 1 ? (double) (s[2] - 1) / (outH - 1) : 0);
+            args.scalar(1, outW > 1 ? (double) (s[3] - 1) / (outW - 1) : 0);
+        } else {
+            args.scalar(0, bilinear ? (double) s[2] / outH : (float) s[2] / outH); // nearest: PyTorch's float scale
+            args.scalar(1, bilinear ? (double) s[3] / outW : (float) s[3] / outW);
+        }
+        plan.launch1d(Kernel.RESIZE, out.numel());
+        return out;
     }
+
+    // ------------------------------------------------------------------------------------------------ indexing
 
     @Override
     public Tensor indexSelect(Tensor x, int dim, Tensor index) {
-        return onHost("indexSelect", () -> Backends.cpu().indexSelect(host(x), dim, host(index)));
+        int[] shape = x.shape();
+        shape[dim] = index.numel();
+        return gatherLaunch(1, x, dim, index, shape);
     }
 
     @Override
     public Tensor gather(Tensor x, int dim, Tensor index) {
-        return onHost("gather", () -> Backends.cpu().gather(host(x), dim, host(index)));
+        return gatherLaunch(0, x, dim, index, index.shape());
+    }
+
+    private Tensor gatherLaunch(int mode, Tensor x, int dim, Tensor index, int[] outShape) {
+        Tensor idx = contiguous(index);
+        Tensor out = uninitialized(x.dtype(), outShape);
+        if (out.numel() == 0) return out;
+        int r = outShape.length;
+        if (8 + 2 * r > KernelArgs.INTS) throw new IllegalArgumentException(device + " gather: rank " + r + " is too high");
+        int[] st = x.strides();
+        int[] v = {out.numel(), mode, r, dim, KernelArgs.base(x), KernelArgs.base(idx), KernelArgs.base(out), x.dtype() == DType.F32 ? 0 : 1};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        for (int d = 0; d < r; d++) {
+            args.set(8 + d, outShape[d]);
+            args.set(8 + r + d, st[d]);
+        }
+        plan.launch1d(Kernel.GATHER, out.numel());
+        return out;
     }
 
     @Override
     public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
-        return onHost("scatterAdd", () -> Backends.cpu().scatterAdd(host(index), host(src), dim, outShape));
+        requireFloat("scatterAdd", src);
+        Tensor out = uninitialized(DType.F32, outShape);
+        if (out.numel() == 0) return out;
+        if (src.numel() == 0) {
+            fill(out, 0);
+            return out;
+        }
+        Tensor idx = contiguous(index), sc = contiguous(src);
+        int[] shape = src.shape(), srcStrides = sc.strides();
+        int r = shape.length;
+        if (8 + 3 * r > KernelArgs.INTS) throw new IllegalArgumentException(device + " scatterAdd: rank " + r + " is too high");
+        int[] v = {out.numel(), 0, r, dim, KernelArgs.base(sc), KernelArgs.base(idx), KernelArgs.base(out), 0};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        for (int d = 0; d < r; d++) {
+            args.set(8 + d, outShape[d]);
+            args.set(8 + r + d, shape[d]);
+            args.set(8 + 2 * r + d, srcStrides[d]);
+        }
+        plan.launch1d(Kernel.SCATTER_ADD, out.numel());
+        return out;
     }
+
+    // ------------------------------------------------------------------------------------------------ random
 
     @Override
     public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {
-        if (hostOpsWarned.add("fillRandom"))
-            LOG.log(System.Logger.Level.WARNING, "{0} has no fillRandom kernel yet: draws are made on the host and copied", device);
-        Tensor h = Backends.cpu().zeros(dst.dtype(), dst.shape());
-        Backends.cpu().fillRandom(h, kind, a, b, seed, offset);
-        copyInto(h, dst);
+        requireFloat("fillRandom", dst);
+        int n = dst.numel();
+        if (n == 0) return;
+        args.set(0, n);
+        args.set(1, KernelArgs.base(dst));
+        args.set(2, kind == RandomKind.UNIFORM ? 0 : 1);
+        args.set(3, (int) (seed >>> 32));
+        args.set(4, (int) seed);
+        args.set(5, (int) (offset >>> 32));
+        args.set(6, (int) offset);
+        args.scalar(0, a);
+        args.scalar(1, b);
+        plan.launch1d(Kernel.RANDOM, n);
     }
 
     @Override

@@ -502,4 +502,377 @@ public final class TornadoKernels {
             f.set(pi, p - s.get(5) * m / (TornadoMath.sqrt(v) / s.get(6) + s.get(3)));
         }
     }
+
+    // ------------------------------------------------------------------------------------------------ convolution
+
+    /**
+     * Element (m, k) of the GEMM's left operand for conv mode a[0] (see {@link #conv}); groups are folded into the
+     * row-tile index by the caller.
+     */
+    static float convLoadA(FloatArray f, IntArray a, int g, int m, int k) {
+        int mode = a.get(0);
+        int c = a.get(11);
+        int h = a.get(12);
+        int w = a.get(13);
+        int o = a.get(14);
+        int cg = a.get(15);
+        int kh = a.get(16);
+        int kw = a.get(17);
+        int oh = a.get(18);
+        int ow = a.get(19);
+        int og = a.get(20);
+        float v = 0.0f;
+        if (mode == 0) {
+            v = f.get(a.get(6) + (g * og + m) * cg * kh * kw + k); // weight row
+        } else if (mode == 1) {
+            int oc = k / (kh * kw);
+            int rem = k - oc * kh * kw;
+            v = f.get(a.get(6) + ((g * og + oc) * cg + m) * kh * kw + rem); // weight[oc][ic = m][i][j]
+        } else {
+            int b = k / (oh * ow);
+            int p = k - b * oh * ow;
+            v = f.get(a.get(7) + (b * o + g * og + m) * oh * ow + p); // gradOut[b][oc = m][y][x]
+        }
+        return v;
+    }
+
+    /** Element (k, col) of the GEMM's right operand for conv mode a[0]: an im2col (or col2im) gather, 0 outside. */
+    static float convLoadB(FloatArray f, IntArray a, int g, int k, int col) {
+        int mode = a.get(0);
+        int c = a.get(11);
+        int h = a.get(12);
+        int w = a.get(13);
+        int o = a.get(14);
+        int cg = a.get(15);
+        int kh = a.get(16);
+        int kw = a.get(17);
+        int oh = a.get(18);
+        int ow = a.get(19);
+        int og = a.get(20);
+        int sh = a.get(21);
+        int sw = a.get(22);
+        int ph = a.get(23);
+        int pw = a.get(24);
+        int dh = a.get(25);
+        int dw = a.get(26);
+        float v = 0.0f;
+        if (mode == 1) {
+            int oc = k / (kh * kw);
+            int rem = k - oc * kh * kw;
+            int i = rem / kw;
+            int j = rem - i * kw;
+            int b = col / (h * w);
+            int p = col - b * h * w;
+            int iy = p / w;
+            int ix = p - iy * w;
+            int ty = iy + ph - i * dh;
+            int tx = ix + pw - j * dw;
+            if (ty >= 0 && tx >= 0) {
+                int y = ty / sh;
+                int x = tx / sw;
+                if (y * sh == ty && x * sw == tx && y < oh && x < ow) v = f.get(a.get(7) + ((b * o + g * og + oc) * oh + y) * ow + x);
+            }
+        } else {
+            // forward: k = (ic, i, j), col = (b, y, x); weight gradient: k = (b, y, x), col = (ic, i, j)
+            int r = k;
+            int q = col;
+            if (mode == 2) {
+                r = col;
+                q = k;
+            }
+            int ic = r / (kh * kw);
+            int rem = r - ic * kh * kw;
+            int i = rem / kw;
+            int j = rem - i * kw;
+            int b = q / (oh * ow);
+            int p = q - b * oh * ow;
+            int y = p / ow;
+            int x = p - y * ow;
+            int iy = y * sh - ph + i * dh;
+            int ix = x * sw - pw + j * dw;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = f.get(a.get(5) + ((b * c + g * cg + ic) * h + iy) * w + ix);
+        }
+        return v;
+    }
+
+    /**
+     * conv2d and its two gradients as implicit GEMMs (no im2col buffer), TILE x TILE tiles in local memory like
+     * {@link #matmul}; contiguous tensors. a[0] mode: 0 forward (M = O/g, N = batch x outH x outW, K = C/g x kH x kW),
+     * 1 input gradient (M = C/g, N = batch x H x W, K = O/g x kH x kW; the stride's holes read as 0), 2 weight gradient
+     * (M = O/g, N = C/g x kH x kW, K = batch x outH x outW). a[1] M, a[2] N, a[3] K, a[4] row tiles per group, a[5] x,
+     * a[6] weight, a[7] gradOut, a[8] bias (-1: none), a[9] result, a[10..26] batch, C, H, W, O, C/g, kH, kW, outH,
+     * outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW.
+     */
+    public static void conv(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        float[] tileA = c.allocateFloatLocalArray(256);
+        float[] tileB = c.allocateFloatLocalArray(256);
+        int lx = c.localIdx;
+        int ly = c.localIdy;
+        int m = a.get(1);
+        int nn = a.get(2);
+        int kk = a.get(3);
+        int rowTiles = a.get(4);
+        int gy = c.groupIdy;
+        int g = gy / rowTiles;
+        int row = (gy - g * rowTiles) * 16 + ly;
+        int col = c.groupIdx * 16 + lx;
+        float acc = 0.0f;
+        for (int t = 0; t < kk; t += 16) {
+            int ka = t + lx;
+            float va = 0.0f;
+            if (row < m && ka < kk) va = convLoadA(f, a, g, row, ka);
+            tileA[ly * 16 + lx] = va;
+            int kb = t + ly;
+            float vb = 0.0f;
+            if (kb < kk && col < nn) vb = convLoadB(f, a, g, kb, col);
+            tileB[ly * 16 + lx] = vb;
+            c.localBarrier();
+            for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
+            c.localBarrier();
+        }
+        if (row < m && col < nn) {
+            int mode = a.get(0);
+            int o = a.get(14);
+            int oh = a.get(18);
+            int ow = a.get(19);
+            int og = a.get(20);
+            if (mode == 0) {
+                int b = col / (oh * ow);
+                int p = col - b * oh * ow;
+                int oc = g * og + row;
+                if (a.get(8) >= 0) acc += f.get(a.get(8) + oc);
+                f.set(a.get(9) + (b * o + oc) * oh * ow + p, acc);
+            } else if (mode == 1) {
+                int ch = a.get(11);
+                int hw = a.get(12) * a.get(13);
+                int b = col / hw;
+                int p = col - b * hw;
+                f.set(a.get(9) + (b * ch + g * a.get(15) + row) * hw + p, acc);
+            } else {
+                f.set(a.get(9) + (g * og + row) * nn + col, acc);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ pooling, resizing
+
+    /**
+     * Pooling of contiguous [N, C, H, W] over a[0] outputs: a[1] 0 average (padded zeros count), 1 max (with flat H x W
+     * indices into the int arena at a[6]); a[2] H, a[3] W, a[4] outH, a[5] outW, a[7] kH, a[8] kW, a[9] strideH,
+     * a[10] strideW, a[11] padH, a[12] padW, a[13] x, a[14] out.
+     */
+    public static void pool(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int o = c.globalIdx;
+        if (o < a.get(0)) {
+            int h = a.get(2);
+            int w = a.get(3);
+            int oh = a.get(4);
+            int ow = a.get(5);
+            int plane = o / (oh * ow);
+            int p = o - plane * oh * ow;
+            int y = p / ow;
+            int x = p - y * ow;
+            int kh = a.get(7);
+            int kw = a.get(8);
+            int base = a.get(13) + plane * h * w;
+            float sum = 0.0f;
+            float best = Float.NEGATIVE_INFINITY;
+            int at = -1;
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++) {
+                    int iy = y * a.get(9) - a.get(11) + i;
+                    int ix = x * a.get(10) - a.get(12) + j;
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                        float v = f.get(base + iy * w + ix);
+                        sum += v;
+                        boolean better = v > best;
+                        if (at < 0) better = true;
+                        if (v != v && best == best) better = true;
+                        if (better) {
+                            best = v;
+                            at = iy * w + ix;
+                        }
+                    }
+                }
+            }
+            if (a.get(1) == 0) f.set(a.get(14) + o, sum / (kh * kw));
+            else {
+                f.set(a.get(14) + o, best);
+                n.set(a.get(6) + o, at);
+            }
+        }
+    }
+
+    /**
+     * (Not named "upsample": that is an OpenCL C built-in, and a kernel of that name made PoCL crash at launch.)
+     * Resizes contiguous [N, C, H, W] to [N, C, outH, outW] over a[0] outputs: a[1] 0 nearest (PyTorch's float
+     * scale), 1 bilinear, 2 bilinear with align_corners; a[2] H, a[3] W, a[4] outH, a[5] outW, a[6] x, a[7] out;
+     * s[0], s[1] the row and column scales (in / out; (in - 1) / (out - 1), or 0, with align_corners).
+     */
+    public static void resize(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int o = c.globalIdx;
+        if (o < a.get(0)) {
+            int h = a.get(2);
+            int w = a.get(3);
+            int oh = a.get(4);
+            int ow = a.get(5);
+            int plane = o / (oh * ow);
+            int p = o - plane * oh * ow;
+            int y = p / ow;
+            int x = p - y * ow;
+            int base = a.get(6) + plane * h * w;
+            int mode = a.get(1);
+            float v;
+            // The scales come from the host (s[0] rows, s[1] columns), correctly rounded: OpenCL's float division may be
+            // off by ulps, which moved nearest-neighbour sources at exact multiples.
+            float scaleY = s.get(0);
+            float scaleX = s.get(1);
+            if (mode == 0) {
+                int sy = y;
+                int sx = x;
+                // truncation is floor here (non-negative)
+                if (h != oh) sy = TornadoMath.min((int) (y * scaleY), h - 1);
+                if (w != ow) sx = TornadoMath.min((int) (x * scaleX), w - 1);
+                v = f.get(base + sy * w + sx);
+            } else {
+                // float source coordinates (the reference computes them in double; the weights differ in the last bits)
+                float fy;
+                float fx;
+                if (mode == 2) {
+                    fy = y * scaleY;
+                    fx = x * scaleX;
+                } else {
+                    fy = (y + 0.5f) * scaleY - 0.5f;
+                    fx = (x + 0.5f) * scaleX - 0.5f;
+                    if (fy < 0) fy = 0.0f;
+                    if (fx < 0) fx = 0.0f;
+                }
+                int y0 = (int) fy;
+                int x0 = (int) fx;
+                int y1 = TornadoMath.min(y0 + 1, h - 1);
+                int x1 = TornadoMath.min(x0 + 1, w - 1);
+                float ly = fy - y0;
+                float lx = fx - x0;
+                v = (1.0f - ly) * ((1.0f - lx) * f.get(base + y0 * w + x0) + lx * f.get(base + y0 * w + x1))
+                        + ly * ((1.0f - lx) * f.get(base + y1 * w + x0) + lx * f.get(base + y1 * w + x1));
+            }
+            f.set(a.get(7) + o, v);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ indexing
+
+    /**
+     * gather (a[1] == 0: the index has the output's shape) or index_select (a[1] == 1: a 1-D index along the dim) into a
+     * contiguous output of a[0] elements. a[2] rank r, a[3] dim, a[4] x offset, a[5] index offset (int arena, contiguous),
+     * a[6] out offset, a[7] x is in the int arena (1) or the float arena (0), then the output shape (r) and x's strides (r).
+     */
+    public static void gather(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int i = c.globalIdx;
+        if (i < a.get(0)) {
+            int r = a.get(2);
+            int dim = a.get(3);
+            int rem = i;
+            int off = a.get(4);
+            for (int d = r - 1; d >= 0; d--) {
+                int size = a.get(8 + d);
+                int q = rem / size;
+                int coord = rem - q * size;
+                rem = q;
+                if (d == dim) {
+                    if (a.get(1) == 0) coord = n.get(a.get(5) + i);
+                    else coord = n.get(a.get(5) + coord);
+                }
+                off += coord * a.get(8 + r + d);
+            }
+            if (a.get(7) == 0) f.set(a.get(6) + i, f.get(off));
+            else n.set(a.get(6) + i, n.get(off));
+        }
+    }
+
+    /**
+     * scatter_add into a contiguous output of a[0] elements, one work-item per output element: out[c] = sum over j
+     * along the dim of src[c with c[dim] = j] where index[c with c[dim] = j] == c[dim]. No atomics (OpenCL has no float
+     * atomic add) and a fixed summation order, so results are deterministic; the cost is the output size times the
+     * dim's length in src. a[2] rank r, a[3] dim, a[4] src, a[5] index (int arena; src and index contiguous, same
+     * shape), a[6] out, then the output shape (r), src's shape (r) and src's contiguous strides (r).
+     */
+    public static void scatterAdd(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int o = c.globalIdx;
+        if (o < a.get(0)) {
+            int r = a.get(2);
+            int dim = a.get(3);
+            int rem = o;
+            int base = 0;
+            int target = 0;
+            boolean inside = true;
+            for (int d = r - 1; d >= 0; d--) {
+                int size = a.get(8 + d);
+                int q = rem / size;
+                int coord = rem - q * size;
+                rem = q;
+                if (d == dim) target = coord;
+                else {
+                    if (coord >= a.get(8 + r + d)) inside = false;
+                    base += coord * a.get(8 + 2 * r + d);
+                }
+            }
+            float acc = 0.0f;
+            if (inside) {
+                int len = a.get(8 + r + dim);
+                int step = a.get(8 + 2 * r + dim);
+                for (int j = 0; j < len; j++) {
+                    int at = base + j * step;
+                    if (n.get(a.get(5) + at) == target) acc += f.get(a.get(4) + at);
+                }
+            }
+            f.set(a.get(6) + o, acc);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ random
+
+    /**
+     * {@code z >>> k} written as an arithmetic shift and a mask: TornadoVM's OpenCL code generator emits {@code >>>} on
+     * a long as a signed shift (the draws of negative states came out bit-flipped on PoCL).
+     */
+    static long unsignedShift(long z, int k) {
+        return (z >> k) & ~(-1L << (64 - k));
+    }
+
+    static long mix64(long z0) {
+        long z = (z0 ^ unsignedShift(z0, 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ unsignedShift(z, 27)) * 0x94D049BB133111EBL;
+        return z ^ unsignedShift(z, 31);
+    }
+
+    /** Uniform in [0, 1) from draw {@code counter} of stream {@code seed}: the same bits as {@code Rng.uniform}. */
+    static double uniform(long seed, long counter) {
+        long bits = mix64(mix64(seed) + counter * 0x9E3779B97F4A7C15L);
+        return unsignedShift(bits, 11) * 0x1.0p-53;
+    }
+
+    /**
+     * Fills a[0] contiguous floats at a[1] with draws {@code offset + i} of stream {@code seed} (a[3..4] and a[5..6] as
+     * high and low int halves): a[2] 0 uniform on [s0, s1), 1 normal with mean s0 and std s1, by the formulas of
+     * {@code dev.distillery.tensor.Rng}, so the device draws what the CPU draws (up to the last bits of log/cos).
+     */
+    public static void random(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int i = c.globalIdx;
+        if (i < a.get(0)) {
+            long seed = ((long) a.get(3) << 32) | (a.get(4) & 0xFFFFFFFFL);
+            long counter = (((long) a.get(5) << 32) | (a.get(6) & 0xFFFFFFFFL)) + i;
+            double v;
+            if (a.get(2) == 0) {
+                v = s.get(0) + (s.get(1) - (double) s.get(0)) * uniform(seed, counter);
+            } else {
+                long st = seed ^ 0x5DEECE66DL;
+                double u1 = 1.0 - uniform(st, 2 * counter);
+                double u2 = uniform(st, 2 * counter + 1);
+                double z = TornadoMath.sqrt(-2.0 * TornadoMath.log(u1)) * TornadoMath.cos(2.0 * Math.PI * u2);
+                v = s.get(0) + s.get(1) * z;
+            }
+            f.set(a.get(1) + i, (float) v);
+        }
+    }
 }

@@ -7,11 +7,15 @@ import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
+import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.Pool2dParams;
+import dev.distillery.tensor.backend.RandomKind;
 import dev.distillery.tensor.backend.ReduceOp;
 import dev.distillery.tensor.backend.ReferenceBackend;
 import dev.distillery.tensor.backend.UnaryOp;
+import dev.distillery.tensor.backend.ValuesIndices;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -277,5 +281,80 @@ class TornadoVsReferenceTest {
         Function<Tensor, Tensor> f = t -> { Tensor r = t; for (int i = 0; i < 5; i++) r = r.matmul(t).tanh().mul(0.5); return r; };
         Tensor hx = down(x);
         assertClose(ref(() -> f.apply(hx)), down(y), 1e-4, 1e-5, "chain");
+    }
+
+    @Test
+    void convolutionAndItsGradientsOnAwkwardShapes() {
+        // {batch, C, H, W, O, kH, kW, stride, pad, dilation, groups}
+        int[][] cases = {{1, 1, 5, 5, 1, 3, 3, 1, 1, 1, 1}, {2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1}, {2, 4, 8, 8, 6, 3, 3, 2, 1, 1, 2},
+                {1, 6, 9, 7, 6, 3, 2, 1, 2, 2, 3}, {3, 8, 6, 6, 16, 1, 1, 1, 0, 1, 1}, {2, 5, 11, 10, 17, 4, 4, 3, 1, 1, 1}};
+        for (int[] c : cases) {
+            Conv2dParams p = new Conv2dParams(c[7], c[7], c[8], c[8], c[9], c[9], c[10], 0, 0);
+            Tensor x = randnStrided(101, DType.F32, c[0], c[1], c[2], c[3]);
+            Tensor w = randn(102, DType.F32, c[4], c[1] / c[10], c[5], c[6]), b = randn(103, DType.F32, c[4]);
+            String what = java.util.Arrays.toString(c);
+            Tensor y = ref(() -> REF.conv2d(x, w, b, p));
+            assertClose(y, down(tornado.conv2d(deviceView(x), up(w), up(b), p)), 1e-4, 1e-4, "conv2d " + what);
+            assertClose(ref(() -> REF.conv2d(x, w, null, p)), down(tornado.conv2d(deviceView(x), up(w), null, p)), 1e-4, 1e-4, "conv2d no bias " + what);
+            Tensor g = randn(104, DType.F32, y.shape());
+            assertClose(ref(() -> REF.conv2dBackwardInput(g, w, x.shape(), p)), down(tornado.conv2dBackwardInput(up(g), up(w), x.shape(), p)),
+                    1e-4, 1e-4, "conv2d input gradient " + what);
+            assertClose(ref(() -> REF.conv2dBackwardWeight(g, x, w.shape(), p)), down(tornado.conv2dBackwardWeight(up(g), deviceView(x), w.shape(), p)),
+                    1e-4, 2e-4, "conv2d weight gradient " + what);
+        }
+        // conv_transpose2d's forward is the input gradient with an output padding
+        Conv2dParams t = new Conv2dParams(2, 2, 1, 1, 1, 1, 1, 1, 1);
+        Tensor xt = randn(105, DType.F32, 2, 4, 5, 5), wt = randn(106, DType.F32, 4, 3, 3, 3);
+        int[] outShape = {2, 3, 10, 10};
+        assertClose(ref(() -> REF.conv2dBackwardInput(xt, wt, outShape, t)), down(tornado.conv2dBackwardInput(up(xt), up(wt), outShape, t)),
+                1e-4, 1e-4, "conv_transpose2d");
+    }
+
+    @Test
+    void poolingResizingAndIndexing() {
+        Tensor x = randnStrided(111, DType.F32, 2, 3, 9, 8);
+        for (Pool2dParams p : new Pool2dParams[]{Pool2dParams.of(2, 2, 0), Pool2dParams.of(3, 2, 1), new Pool2dParams(3, 2, 1, 2, 1, 1)}) {
+            assertClose(ref(() -> REF.avgPool2d(x, p)), down(tornado.avgPool2d(deviceView(x), p)), 1e-5, 1e-6, "avgPool2d " + p);
+            ValuesIndices want = ref(() -> REF.maxPool2d(x, p)), got = tornado.maxPool2d(deviceView(x), p);
+            assertIdentical(want.values(), down(got.values()), "maxPool2d " + p);
+            assertIdentical(want.indices(), down(got.indices()), "maxPool2d indices " + p);
+        }
+        for (int[] size : new int[][]{{18, 16}, {5, 13}, {9, 8}, {1, 1}, {27, 3}})
+            for (int mode = 0; mode < 3; mode++) {
+                boolean bilinear = mode > 0, align = mode == 2;
+                Tensor want = ref(() -> REF.upsample2d(x, size[0], size[1], bilinear, align));
+                Tensor got = down(tornado.upsample2d(deviceView(x), size[0], size[1], bilinear, align));
+                // nearest picks the same elements; bilinear weights come from float (not double) source coordinates
+                if (bilinear) assertClose(want, got, 1e-5, 1e-5, "upsample2d " + str(size) + " mode " + mode);
+                else assertIdentical(want, got, "upsample2d nearest " + str(size));
+            }
+        Tensor table = randnStrided(112, DType.F32, 7, 5);
+        Tensor ids = Tensor.ofLongs(new long[]{3, 0, 4, 3, 3, 1}, 6);
+        for (int dim = 0; dim < 2; dim++) {
+            int d = dim;
+            assertIdentical(ref(() -> REF.indexSelect(table, d, ids)), down(tornado.indexSelect(deviceView(table), d, up(ids))), "indexSelect dim " + dim);
+        }
+        Tensor gidx = Tensor.ofLongs(new long[]{0, 4, 4, 2, 1, 0, 3, 3, 2, 2, 0, 1}, 3, 4);
+        assertIdentical(ref(() -> REF.gather(table, 1, gidx)), down(tornado.gather(deviceView(table), 1, up(gidx))), "gather dim 1");
+        Tensor src = randn(113, DType.F32, 3, 4);
+        assertClose(ref(() -> REF.scatterAdd(gidx, src, 1, new int[]{3, 5})), down(tornado.scatterAdd(up(gidx), up(src), 1, new int[]{3, 5})),
+                1e-6, 1e-6, "scatterAdd dim 1 with repeated indices");
+        Tensor rows = Tensor.ofLongs(new long[]{2, 0, 2, 2, 5}, 5, 1).expand(5, 6).contiguous();
+        Tensor grads = randn(114, DType.F32, 5, 6);
+        assertClose(ref(() -> REF.scatterAdd(rows, grads, 0, new int[]{7, 6})), down(tornado.scatterAdd(up(rows), up(grads), 0, new int[]{7, 6})),
+                1e-5, 1e-6, "scatterAdd as an embedding gradient");
+    }
+
+    @Test
+    void randomDrawsEqualTheCpuDraws() {
+        for (RandomKind kind : RandomKind.values())
+            for (long seed : new long[]{0, 42, -7L << 40}) {
+                Tensor want = Tensor.zeros(DType.F32, 1000, 3), got = tornado.zeros(DType.F32, 1000, 3);
+                ref(() -> { REF.fillRandom(want, kind, 0.5, 2, seed, 1L << 33); return null; });
+                tornado.fillRandom(got, kind, 0.5, 2, seed, 1L << 33);
+                // uniform: the same bits; normal: the device's double log/cos may differ in the last float bits
+                double tol = kind == RandomKind.UNIFORM ? 1e-6 : 1e-5;
+                assertClose(want, down(got), tol, tol, kind + " seed " + seed);
+            }
     }
 }
