@@ -48,7 +48,8 @@ public final class CompareRunner {
         }
         Options o = parse(args);
         if (o.threads() > 0) Parallel.setThreads(o.threads());
-        String backend = Backends.cpu().name();
+        String backend = BenchDevice.device().equals(dev.distillery.tensor.Device.CPU) ? Backends.cpu().name()
+                : Backends.forDevice(BenchDevice.device()).toString().replace(' ', '_');
         String vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 ? Integer.toString(VectorInfo.F.vectorBitSize()) : "absent";
         System.out.printf(Locale.ROOT, "# side=distillery jdk=%s vm=%s backend=%s threads=%d vector=%s pool=%s%n",
@@ -64,14 +65,14 @@ public final class CompareRunner {
         int warm = 0;
         long t0 = System.nanoTime();
         while (warm < o.minWarmup() || (System.nanoTime() - t0) / 1_000_000 < o.warmupMs()) {
-            w.runScoped();
+            w.runScoped(BenchDevice::sync);
             warm++;
         }
         List<Double> ms = new ArrayList<>();
         long timed = 0;
         while (ms.size() < o.reps() || (timed / 1_000_000 < o.minTimeMs() && ms.size() < o.maxReps())) {
             long s = System.nanoTime();
-            w.runScoped();
+            w.runScoped(BenchDevice::sync);
             long d = System.nanoTime() - s;
             timed += d;
             ms.add(d / 1e6);

@@ -36,10 +36,10 @@ public final class Specs {
         @Override
         public Workload prepare(DType dtype, long seed) {
             Rng rng = new Rng(seed);
-            Tensor a = batch == 1 ? Tensor.randn(rng, dtype, m, k) : Tensor.randn(rng, dtype, batch, m, k);
+            Tensor a = BenchDevice.put(batch == 1 ? Tensor.randn(rng, dtype, m, k) : Tensor.randn(rng, dtype, batch, m, k));
             Tensor b;
-            if (transposedB) b = (batch == 1 ? Tensor.randn(rng, dtype, n, k) : Tensor.randn(rng, dtype, batch, n, k)).mT();
-            else b = batch == 1 ? Tensor.randn(rng, dtype, k, n) : Tensor.randn(rng, dtype, batch, k, n);
+            if (transposedB) b = BenchDevice.put(batch == 1 ? Tensor.randn(rng, dtype, n, k) : Tensor.randn(rng, dtype, batch, n, k)).mT();
+            else b = BenchDevice.put(batch == 1 ? Tensor.randn(rng, dtype, k, n) : Tensor.randn(rng, dtype, batch, k, n));
             return () -> a.matmul(b);
         }
     }
@@ -96,10 +96,10 @@ public final class Specs {
         public Workload prepare(DType dtype, long seed) {
             Rng rng = new Rng(seed);
             double fanIn = (double) c * kernel * kernel;
-            Tensor x = Tensor.randn(rng, dtype, n, c, h, w);
-            Tensor wt = Tensor.randn(rng, dtype, o, c, kernel, kernel).mul(1.0 / Math.sqrt(fanIn));
-            Tensor bias = Tensor.randn(rng, dtype, o);
-            Tensor gy = Tensor.randn(rng, dtype, n, o, outH(), outW());
+            Tensor x = BenchDevice.put(Tensor.randn(rng, dtype, n, c, h, w));
+            Tensor wt = BenchDevice.put(Tensor.randn(rng, dtype, o, c, kernel, kernel).mul(1.0 / Math.sqrt(fanIn)));
+            Tensor bias = BenchDevice.put(Tensor.randn(rng, dtype, o));
+            Tensor gy = BenchDevice.put(Tensor.randn(rng, dtype, n, o, outH(), outW()));
             Conv2dParams p = Conv2dParams.of(1, pad);
             int[] xShape = x.shape(), wShape = wt.shape();
             Backend be = Backends.forDevice(x.device());
