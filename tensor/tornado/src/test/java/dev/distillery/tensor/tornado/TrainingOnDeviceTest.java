@@ -157,6 +157,44 @@ class TrainingOnDeviceTest {
         compare("MLP", trainMlp(Device.CPU), trainMlp(DEV), MLP_LOSS_RTOL, MLP_WEIGHT_ATOL);
     }
 
+    /**
+     * A module moved after its optimiser has stepped: the optimiser's state follows its parameters at the next step
+     * (one move), and training continues as it would have on the CPU.
+     */
+    @Test
+    void optimiserStateFollowsAModuleMovedBetweenSteps() {
+        Rng data = new Rng(12);
+        Tensor x = Tensor.randn(data, DType.F32, 32, 6), y = x.narrow(1, 0, 3).cos();
+        double[][] losses = new double[2][6];
+        Map<String, Tensor> weights = null;
+        for (int run = 0; run < 2; run++) {
+            Mlp net = new Mlp(new Rng(8));
+            Optimizer opt = Adam.adamW(net.namedParameters(), 1e-2, 0.9, 0.999, 1e-8, 0.01);
+            for (int i = 0; i < 6; i++) {
+                if (run == 1 && i == 3) net.to(DEV); // halfway, with state already on the host
+                Device d = net.fc1.weight.device();
+                opt.zeroGrad();
+                Variable l = net.forward(Variable.constant(x.to(d))).mseLoss(Variable.constant(y.to(d)));
+                l.backward();
+                opt.step();
+                losses[run][i] = l.item();
+            }
+            if (run == 1) {
+                opt.stateDict().forEach((k, t) -> {
+                    if (!k.equals("step")) assertEquals(DEV, t.device(), "optimiser state " + k);
+                });
+                Map<String, Tensor> cpu = weights, dev = new LinkedHashMap<>();
+                net.namedParameters().forEach((k, p) -> dev.put(k, p.value().to(Device.CPU)));
+                assertTrue(maxAbsolute(dev, cpu) <= MLP_WEIGHT_ATOL, "final weights differ by " + maxAbsolute(dev, cpu));
+            } else {
+                weights = new LinkedHashMap<>();
+                for (var e : net.namedParameters().entrySet()) weights.put(e.getKey(), e.getValue().value());
+            }
+        }
+        for (int i = 0; i < 3; i++) assertEquals(losses[0][i], losses[1][i], 0, "step " + i + " ran on the CPU in both runs");
+        assertTrue(maxRelative(losses[1], losses[0]) <= MLP_LOSS_RTOL, Arrays.toString(losses[0]) + " vs " + Arrays.toString(losses[1]));
+    }
+
     // ------------------------------------------------------------------------------------------------ UNet
 
     /**
