@@ -22,7 +22,7 @@ final class Backprop {
             case Op.Unary u -> new Tensor[]{in[0].unaryBackward(u.kind(), g, u.p0(), u.p1())};
             case Op.Binary b -> binary(b, in[0], in[1], out, g);
             case Op.Where w -> {
-                Tensor zero = Tensor.zeros(g.dtype(), 1);
+                Tensor zero = Tensor.zeros(g.dtype(), g.device(), 1);
                 yield new Tensor[]{null, sumTo(Tensor.where(in[0], g, zero), in[1].shape()), sumTo(Tensor.where(in[0], zero, g), in[2].shape())};
             }
             case Op.Sum s -> new Tensor[]{unreduce(g, in[0].shape(), s.dims(), s.keepDim())};
@@ -70,7 +70,7 @@ final class Backprop {
                 // Average pooling (padded zeros counted) is a depthwise convolution with a constant kernel.
                 Pool2dParams p = a.params();
                 int c = in[0].size(1);
-                Tensor k = Tensor.full(1.0 / (p.kernelH() * p.kernelW()), g.dtype(), c, 1, p.kernelH(), p.kernelW());
+                Tensor k = Tensor.full(1.0 / (p.kernelH() * p.kernelW()), g.dtype(), g.device(), c, 1, p.kernelH(), p.kernelW());
                 Conv2dParams cp = new Conv2dParams(p.strideH(), p.strideW(), p.padH(), p.padW(), 1, 1, c, 0, 0);
                 yield new Tensor[]{Tensor.conv2dInputGrad(g, k, in[0].shape(), cp)};
             }
@@ -82,8 +82,8 @@ final class Backprop {
             case Op.Upsample2d u -> {
                 // Both modes are separable linear maps y = A_h x A_w^T, so dx = A_h^T g A_w.
                 int h = in[0].size(2), w = in[0].size(3);
-                Tensor ah = resizeMatrix(h, u.outH(), u.bilinear(), u.alignCorners(), g.dtype());
-                Tensor aw = resizeMatrix(w, u.outW(), u.bilinear(), u.alignCorners(), g.dtype());
+                Tensor ah = resizeMatrix(h, u.outH(), u.bilinear(), u.alignCorners(), g.dtype()).to(g.device());
+                Tensor aw = resizeMatrix(w, u.outW(), u.bilinear(), u.alignCorners(), g.dtype()).to(g.device());
                 yield new Tensor[]{ah.mT().matmul(g).matmul(aw)};
             }
             case Op.Softmax s -> new Tensor[]{Tensor.softmaxBackward(out, g, s.dim(), s.log())};
@@ -117,7 +117,7 @@ final class Backprop {
             }
             case Op.Expand e -> new Tensor[]{sumTo(g, in[0].shape())};
             case Op.Slice s -> {
-                Tensor gx = Tensor.zeros(g.dtype(), in[0].shape());
+                Tensor gx = Tensor.zeros(g.dtype(), g.device(), in[0].shape());
                 gx.slice(s.dim(), s.start(), s.end(), s.step()).copyFrom(g);
                 yield new Tensor[]{gx};
             }
@@ -267,7 +267,7 @@ final class Backprop {
             int[] view = new int[cur.dim()];
             Arrays.fill(view, 1);
             view[d] = outLen;
-            Tensor idx = Tensor.ofLongs(src, outLen).view(view).expand(cur.shape()).contiguous();
+            Tensor idx = Tensor.ofLongs(src, outLen).to(cur.device()).view(view).expand(cur.shape()).contiguous();
             int[] outShape = cur.shape();
             outShape[d] = n;
             cur = cur.contiguous().scatterAdd(d, idx, outShape);

@@ -1,6 +1,7 @@
 package dev.distillery.autograd;
 
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Shapes;
 import dev.distillery.tensor.Tensor;
@@ -28,7 +29,7 @@ public class Variable {
     /** The op application that produced a variable; null for leaves and constants. */
     private record Node(Op op, Variable[] inputs, Tensor[] saved) {}
 
-    private final Tensor value;
+    private Tensor value; // replaced only by replaceValue (moving a parameter to another device)
     private boolean requiresGrad;
     private Node node;
     private boolean graphFreed;
@@ -58,6 +59,22 @@ public class Variable {
     }
 
     public Tensor value() { return value; }
+
+    /** Where the value lives ({@link Tensor#device()}). */
+    public Device device() { return value.device(); }
+
+    /**
+     * Swaps a leaf's tensor for {@code moved} (the same dtype and shape, e.g. on another device) keeping this object,
+     * so modules and optimisers that hold it see the new tensor; an accumulated gradient moves with it. For
+     * {@link dev.distillery.autograd.nn.Parameter#moveTo}.
+     */
+    protected final void replaceValue(Tensor moved) {
+        if (node != null) throw new IllegalStateException("replaceValue: only leaves can be replaced");
+        if (moved.dtype() != value.dtype() || !Arrays.equals(moved.shape(), value.shape()))
+            throw new IllegalArgumentException("replaceValue: " + moved.dtype() + Shapes.str(moved.shape()) + " does not match " + value.dtype() + Shapes.str(value.shape()));
+        value = moved;
+        if (grad != null) grad = grad.to(moved.device());
+    }
 
     public boolean requiresGrad() { return requiresGrad; }
 
@@ -124,7 +141,7 @@ public class Variable {
     public void backward() {
         if (value.numel() != 1)
             throw new IllegalStateException("backward() needs a one-element result, got shape " + Shapes.str(value.shape()) + "; pass an upstream gradient");
-        backward(Tensor.full(1, value.dtype(), value.shape()));
+        backward(Tensor.full(1, value.dtype(), value.device(), value.shape()));
     }
 
     /** Backward with an explicit upstream gradient of this variable's shape; frees the graph afterwards. */
@@ -411,8 +428,8 @@ public class Variable {
         Variable scores = q.mul(scale).matmul(k.mT()); // scaling q is cheaper than scaling the Lq x Lk scores
         if (causal) {
             int lq = q.size(-2), lk = k.size(-2);
-            Tensor allowed = Tensor.arange(lk, scores.dtype()).view(1, lk).le(Tensor.arange(lq, scores.dtype()).view(lq, 1).add(lk - lq));
-            scores = where(allowed, scores, constant(Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), 1)));
+            Tensor allowed = Tensor.arange(lk, scores.dtype()).view(1, lk).le(Tensor.arange(lq, scores.dtype()).view(lq, 1).add(lk - lq)).to(scores.device());
+            scores = where(allowed, scores, constant(Tensor.full(Double.NEGATIVE_INFINITY, scores.dtype(), scores.device(), 1)));
         }
         return scores.softmax(-1);
     }
@@ -421,7 +438,7 @@ public class Variable {
     public Variable dropout(double p, Rng rng) {
         if (p < 0 || p >= 1) throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
         if (p == 0) return this;
-        Tensor keep = Tensor.rand(rng, dtype(), shape()).gt(p).to(dtype()).mul(1 / (1 - p));
+        Tensor keep = Tensor.rand(rng, dtype(), shape()).gt(p).to(dtype()).mul(1 / (1 - p)).to(device());
         return mul(constant(keep));
     }
 

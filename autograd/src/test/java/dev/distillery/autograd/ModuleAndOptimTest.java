@@ -12,6 +12,7 @@ import dev.distillery.autograd.optim.LrSchedule;
 import dev.distillery.autograd.optim.Optimizer;
 import dev.distillery.autograd.nn.TimestepEmbedding;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Safetensors;
@@ -54,6 +55,32 @@ class ModuleAndOptimTest {
         Variable forward(Variable x) {
             return conv1.forward(norm1.forward(x).silu());
         }
+    }
+
+    @Test
+    void moduleToTheDeviceItIsOnKeepsEveryParameterAndTensor() {
+        Net net = new Net(new Rng(3));
+        Map<String, dev.distillery.autograd.nn.Parameter> before = net.namedParameters();
+        Map<String, Tensor> values = new LinkedHashMap<>();
+        before.forEach((k, p) -> values.put(k, p.value()));
+        Variable x = Variable.constant(Tensor.randn(new Rng(4), DType.F32, 2, 4, 5, 5));
+        net.forward(x).square().mean().backward();
+        Map<String, Tensor> grads = new LinkedHashMap<>();
+        before.forEach((k, p) -> grads.put(k, p.grad()));
+
+        assertSame(net, net.to(Device.CPU));
+        Map<String, dev.distillery.autograd.nn.Parameter> after = net.namedParameters();
+        assertEquals(before.keySet(), after.keySet());
+        after.forEach((k, p) -> {
+            assertSame(before.get(k), p, k + ": the same Parameter object");
+            assertSame(values.get(k), p.value(), k + ": no copy when already on the device");
+            assertSame(grads.get(k), p.grad(), k + ": the gradient stays");
+            assertEquals(Device.CPU, p.device());
+        });
+        // An optimiser built after the move trains as before; its state lives on the parameters' device.
+        Optimizer opt = Adam.adamW(after, 1e-2, 0.9, 0.99, 1e-8, 0.01);
+        opt.step();
+        opt.stateDict().forEach((k, t) -> assertEquals(Device.CPU, t.device(), k));
     }
 
     @Test

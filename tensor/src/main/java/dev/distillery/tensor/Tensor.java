@@ -106,6 +106,15 @@ public final class Tensor {
         return t;
     }
 
+    /**
+     * {@link #full(double, DType, int...)} on {@code device}: made on the host and moved (one small upload), so
+     * constants that meet a device tensor (a backward seed, a mask, a kernel) live where that tensor does. On the
+     * CPU it is exactly {@code full(value, dtype, shape)}.
+     */
+    public static Tensor full(double value, DType dtype, Device device, int... shape) {
+        return full(value, dtype, shape).to(device);
+    }
+
     public static Tensor ones(DType dtype, int... shape) {
         return full(1, dtype, shape);
     }
@@ -230,9 +239,10 @@ public final class Tensor {
         return hostStorage().getDouble(idx);
     }
 
-    /** The value of a one-element tensor. */
+    /** The value of a one-element tensor (copied back from a device when it lives on one). */
     public double item() {
         if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
+        if (!device().equals(Device.CPU)) return toDoubleArray()[0]; // a loss or a norm: one element comes back from the device
         return hostStorage().getDouble(storageIndex(0));
     }
 
@@ -247,7 +257,7 @@ public final class Tensor {
     /** A row-major copy of the elements as doubles. */
     public double[] toDoubleArray() {
         if (numel() == 0) return new double[0];
-        Tensor t = to(DType.F64).toHost().contiguous();
+        Tensor t = toHost().to(DType.F64).contiguous(); // host first: a device may not store F64
         double[] d = ((Storage.DoubleStorage) t.storage).data();
         return Arrays.copyOfRange(d, t.offset, t.offset + t.numel());
     }
@@ -660,8 +670,8 @@ public final class Tensor {
     public Tensor le(Tensor o) { return compare("le", CompareOp.LE, o); }
     public Tensor gt(Tensor o) { return compare("gt", CompareOp.GT, o); }
     public Tensor ge(Tensor o) { return compare("ge", CompareOp.GE, o); }
-    public Tensor gt(double s) { return gt(scalar(s, dtype())); }
-    public Tensor lt(double s) { return lt(scalar(s, dtype())); }
+    public Tensor gt(double s) { return gt(scalar(s, dtype()).to(device())); }
+    public Tensor lt(double s) { return lt(scalar(s, dtype()).to(device())); }
 
     /** {@code cond ? a : b} with broadcasting of all three; {@code cond} is BOOL. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
@@ -881,13 +891,13 @@ public final class Tensor {
 
     public Tensor softmax(int dim) {
         requireCompute("softmax");
-        if (shape.length == 0) return ones(dtype());
+        if (shape.length == 0) return full(1, dtype(), device());
         return backend().softmax(this, Shapes.dim("softmax", dim, shape.length), false);
     }
 
     public Tensor logSoftmax(int dim) {
         requireCompute("logSoftmax");
-        if (shape.length == 0) return zeros(dtype());
+        if (shape.length == 0) return zeros(dtype(), device());
         return backend().softmax(this, Shapes.dim("logSoftmax", dim, shape.length), true);
     }
 

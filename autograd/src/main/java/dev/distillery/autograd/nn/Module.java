@@ -1,5 +1,6 @@
 package dev.distillery.autograd.nn;
 
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Shapes;
 import dev.distillery.tensor.Tensor;
 
@@ -131,6 +132,21 @@ public abstract class Module {
             if (mine != null && Arrays.equals(mine.shape(), e.getValue().shape())) mine.copyFrom(e.getValue());
         }
         return report;
+    }
+
+    /**
+     * Moves every parameter and buffer below this module to {@code device}, in place: each {@link Parameter} keeps
+     * its identity (only its tensor is replaced), so code holding parameters, such as an optimiser, sees the moved
+     * tensors; weights are copied once here and then stay on the device. A no-op for what is already there.
+     * <p>Create optimisers and {@link dev.distillery.autograd.optim.Ema}s after the move: an optimiser that has
+     * already stepped moves its state lazily at its next step, but an EMA's shadow stays where it was made.
+     * Subclasses must not keep their own references to buffer tensors (read them through {@link #stateDict()}).
+     */
+    public Module to(Device device) {
+        parameters.values().forEach(p -> p.moveTo(device));
+        buffers.replaceAll((n, b) -> b.to(device));
+        children.values().forEach(c -> c.to(device));
+        return this;
     }
 
     /** Training mode (dropout active) for this module and all below it. */

@@ -1,6 +1,7 @@
 package dev.distillery.autograd.nn;
 
 import dev.distillery.autograd.Variable;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Tensor;
 
 /**
@@ -14,6 +15,14 @@ public final class Parameter extends Variable {
     public Parameter(Tensor value) {
         // Optimisers update the storage in place, so a parameter owns a compact contiguous copy.
         super(value.isContiguous() && value.offset() == 0 && value.storage().length() == value.numel() ? value : value.copy(), true);
+    }
+
+    /**
+     * Moves this parameter's tensor (and any accumulated gradient) to {@code device}, keeping this object: what
+     * holds the parameter sees the moved tensor. A no-op when it is already there. For {@link Module#to}.
+     */
+    void moveTo(Device device) {
+        if (!value().device().equals(device)) replaceValue(value().to(device));
     }
 
     /** True when frozen: no gradient is accumulated and optimisers skip it. */

@@ -14,7 +14,7 @@ public final class TimestepEmbedding {
     public static Tensor sinusoidal(Tensor timesteps, int dim, boolean flipSinToCos, double downscaleFreqShift, double scale, double maxPeriod) {
         if (timesteps.dim() != 1) throw new IllegalArgumentException("sinusoidal: timesteps must be 1-D, got " + java.util.Arrays.toString(timesteps.shape()));
         int half = dim / 2;
-        Tensor exponent = Tensor.arange(half, DType.F32).mul(-Math.log(maxPeriod) / (half - downscaleFreqShift));
+        Tensor exponent = Tensor.arange(half, DType.F32).to(timesteps.device()).mul(-Math.log(maxPeriod) / (half - downscaleFreqShift));
         Tensor args = timesteps.to(DType.F32).view(-1, 1).mul(exponent.exp().view(1, half)).mul(scale);
         Tensor sin = args.sin(), cos = args.cos();
         Tensor emb = Tensor.concat(flipSinToCos ? java.util.List.of(cos, sin) : java.util.List.of(sin, cos), 1);

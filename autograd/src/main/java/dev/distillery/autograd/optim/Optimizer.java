@@ -10,6 +10,8 @@ import java.util.Map;
  * Updates named parameters in place from their gradients. State (moments, step count) is kept per parameter
  * name, saved and restored with {@link #stateDict()} / {@link #loadStateDict} (as safetensors alongside the model), so
  * a resumed run continues bit for bit. Frozen parameters and parameters without a gradient are skipped.
+ * State tensors live on each parameter's device; they are created at the first step, so an optimiser built before
+ * {@link dev.distillery.autograd.nn.Module#to} and stepped only after it keeps everything on the device.
  */
 public abstract class Optimizer {
     protected final Map<String, Parameter> params;
@@ -55,9 +57,15 @@ public abstract class Optimizer {
         params.values().forEach(Parameter::zeroGrad);
     }
 
-    /** A zero tensor like the parameter, created once and then reused (updated in place). */
+    /**
+     * A zero tensor like the parameter (on its device), created once and then reused (updated in place). A slot
+     * left on another device by {@link dev.distillery.autograd.nn.Module#to} after earlier steps is moved to the
+     * parameter's device here, once.
+     */
     protected static Tensor slot(Map<String, Tensor> s, String key, Parameter p) {
-        return s.computeIfAbsent(key, k -> Tensor.zeros(p.dtype(), p.shape()));
+        Tensor t = s.computeIfAbsent(key, k -> Tensor.zeros(p.dtype(), p.device(), p.shape()));
+        if (!t.device().equals(p.device())) s.put(key, t = t.to(p.device()));
+        return t;
     }
 
     /** State as flat tensors: {@code <param>.<slot>} plus {@code step}. */
@@ -82,7 +90,7 @@ public abstract class Optimizer {
             if (!java.util.Arrays.equals(p.shape(), e.getValue().shape()))
                 throw new IllegalArgumentException(getClass().getSimpleName() + " state: '" + e.getKey() + "' has shape " + java.util.Arrays.toString(e.getValue().shape())
                         + ", parameter has " + java.util.Arrays.toString(p.shape()));
-            restored.computeIfAbsent(pname, k -> new LinkedHashMap<>()).put(slot, e.getValue().to(p.dtype()).copy());
+            restored.computeIfAbsent(pname, k -> new LinkedHashMap<>()).put(slot, e.getValue().to(p.dtype()).copy().to(p.device()));
         }
         state.clear();
         state.putAll(restored);

@@ -105,7 +105,7 @@ public final class ClipTextTransformer extends Module {
         int b = x.size(0), l = x.size(1), d = x.size(2);
         long[] rows = new long[b];
         for (int i = 0; i < b; i++) rows[i] = (long) i * l + positions[i];
-        return x.reshape(b * l, d).indexSelect(0, Tensor.ofLongs(rows, b));
+        return x.reshape(b * l, d).indexSelect(0, Tensor.ofLongs(rows, b).to(x.device()));
     }
 
     /**
@@ -136,7 +136,7 @@ public final class ClipTextTransformer extends Module {
     }
 
     static void zero(Parameter p) {
-        if (p != null && !isPlaceholder(p)) p.value().copyFrom(Tensor.zeros(DType.F32, p.shape()));
+        if (p != null && !isPlaceholder(p)) p.value().copyFrom(Tensor.zeros(DType.F32, p.device(), p.shape()));
     }
 
     private static boolean isPlaceholder(Parameter p) {

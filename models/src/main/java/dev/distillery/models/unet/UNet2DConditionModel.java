@@ -10,6 +10,7 @@ import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.nn.ModuleList;
 import dev.distillery.models.diffusion.Denoiser;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -243,7 +244,8 @@ public final class UNet2DConditionModel extends Module {
         if (config.centerInputSample()) sample = sample.mul(2).sub(1);
         int ch0 = config.blockOutChannels().get(0);
 
-        Tensor tEmb = UNetOps.timestepFeatures(UNetOps.timestepValues(timesteps, b), ch0, config.flipSinToCos(), config.freqShift());
+        Device device = sample.device();
+        Tensor tEmb = UNetOps.timestepFeatures(UNetOps.timestepValues(timesteps, b), ch0, config.flipSinToCos(), config.freqShift()).to(device);
         Variable emb = timeEmbedding.forward(Variable.constant(tEmb), cond.timestepCond());
 
         String cet = config.classEmbedType();
@@ -254,7 +256,7 @@ public final class UNet2DConditionModel extends Module {
             if (classEmbedding instanceof Embedding table) classEmb = table.forward(labels.to(DType.I64));
             else if ("timestep".equals(cet))
                 classEmb = ((TimestepMlp) classEmbedding).forward(Variable.constant(UNetOps.timestepFeatures(UNetOps.timestepValues(labels, b), ch0,
-                        config.flipSinToCos(), config.freqShift())));
+                        config.flipSinToCos(), config.freqShift()).to(device)));
             else if (classEmbedding instanceof TimestepMlp mlp) classEmb = mlp.forward(Variable.constant(labels));
             else if (classEmbedding instanceof Linear linear) classEmb = linear.forward(Variable.constant(labels));
             else classEmb = Variable.constant(labels);
@@ -266,11 +268,9 @@ public final class UNet2DConditionModel extends Module {
                 throw new IllegalArgumentException("addition_embed_type 'text_time' requires `text_embeds` (the pooled text embedding) in the conditions");
             if (cond.timeIds() == null) throw new IllegalArgumentException("addition_embed_type 'text_time' requires `time_ids` in the conditions");
             Tensor ids = cond.timeIds();
-            double[] flat = new double[ids.numel()];
-            Tensor idsFlat = ids.contiguous().reshape(ids.numel());
-            for (int i = 0; i < flat.length; i++) flat[i] = idsFlat.get(i);
+            double[] flat = ids.toDoubleArray();
             Tensor timeEmbeds = UNetOps.timestepFeatures(flat, config.additionTimeEmbedDim(), config.flipSinToCos(), config.freqShift())
-                    .reshape(cond.textEmbeds().size(0), -1);
+                    .reshape(cond.textEmbeds().size(0), -1).to(device);
             Variable addEmbeds = Variable.concat(List.of(cond.textEmbeds(), Variable.constant(timeEmbeds)), -1);
             emb = emb.add(addEmbedding.forward(addEmbeds));
         }

@@ -9,6 +9,7 @@ import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.nn.ModuleList;
 import dev.distillery.models.diffusion.Denoiser;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -139,7 +140,9 @@ public final class UNet2DModel extends Module {
     public Variable forward(Variable sample, Tensor timesteps, Tensor classLabels) {
         int b = sample.size(0);
         if (config.centerInputSample()) sample = sample.mul(2).sub(1);
-        Tensor tEmb = UNetOps.timestepFeatures(UNetOps.timestepValues(timesteps, b), config.blockOutChannels().get(0), config.flipSinToCos(), config.freqShift());
+        Device device = sample.device();
+        Tensor tEmb = UNetOps.timestepFeatures(UNetOps.timestepValues(timesteps, b), config.blockOutChannels().get(0), config.flipSinToCos(), config.freqShift())
+                .to(device);
         Variable emb = timeEmbedding.forward(Variable.constant(tEmb));
         boolean identity = "identity".equals(config.classEmbedType());
         if (classEmbedding != null || identity) {
@@ -148,7 +151,7 @@ public final class UNet2DModel extends Module {
             if (classEmbedding instanceof Embedding table) classEmb = table.forward(classLabels.to(DType.I64));
             else if (classEmbedding instanceof TimestepMlp mlp)
                 classEmb = mlp.forward(Variable.constant(UNetOps.timestepFeatures(UNetOps.timestepValues(classLabels, b), config.blockOutChannels().get(0),
-                        config.flipSinToCos(), config.freqShift())));
+                        config.flipSinToCos(), config.freqShift()).to(device)));
             else classEmb = Variable.constant(classLabels);
             emb = emb.add(classEmb);
         } else if (classLabels != null) {

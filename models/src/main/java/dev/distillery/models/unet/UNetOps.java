@@ -45,10 +45,10 @@ final class UNetOps {
         if (timesteps.dim() > 1) throw new IllegalArgumentException("timesteps must be a scalar or 1-D, got shape " + Arrays.toString(timesteps.shape()));
         int n = timesteps.numel();
         double[] out = new double[batch];
-        if (n == 1) {
-            Arrays.fill(out, timesteps.dim() == 0 ? timesteps.item() : timesteps.get(0));
-        } else if (n == batch) {
-            for (int i = 0; i < batch; i++) out[i] = timesteps.get(i);
+        if (n == 1 || n == batch) {
+            double[] v = timesteps.toDoubleArray(); // one download from a device
+            if (n == 1) Arrays.fill(out, v[0]);
+            else System.arraycopy(v, 0, out, 0, batch);
         } else {
             throw new IllegalArgumentException("timesteps: " + n + " values for a batch of " + batch + " (give 1 or " + batch + ")");
         }

@@ -90,7 +90,7 @@ public final class AutoencoderKL extends Module {
         int[] shape = new int[like.dim()];
         Arrays.fill(shape, 1);
         shape[1] = v.length;
-        return Variable.constant(Tensor.of(v, shape).to(like.dtype()));
+        return Variable.constant(Tensor.of(v, shape).to(like.dtype()).to(like.device()));
     }
 
     /** Scaled latents of images: {@code scaleLatents(encode(x).sample(rng))}, or of the posterior mode when {@code rng} is null. */

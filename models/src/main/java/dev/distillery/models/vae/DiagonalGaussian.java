@@ -31,7 +31,7 @@ public final class DiagonalGaussian {
         mean = parameters.narrow(1, 0, c);
         logvar = parameters.narrow(1, c, c).clamp(-30, 20);
         if (deterministic) {
-            std = var = Variable.constant(Tensor.zeros(mean.dtype(), mean.shape()));
+            std = var = Variable.constant(Tensor.zeros(mean.dtype(), mean.device(), mean.shape()));
         } else {
             std = logvar.mul(0.5).exp();
             var = logvar.exp();
@@ -47,7 +47,7 @@ public final class DiagonalGaussian {
     public Variable sample(Tensor noise) {
         if (!Arrays.equals(noise.shape(), mean.shape()))
             throw new IllegalArgumentException("DiagonalGaussian.sample: noise " + Shapes.str(noise.shape()) + " vs mean " + Shapes.str(mean.shape()));
-        return mean.add(std.mul(Variable.constant(noise.to(mean.dtype()))));
+        return mean.add(std.mul(Variable.constant(noise.to(mean.dtype()).to(mean.device()))));
     }
 
     /** The mean (diffusers' {@code mode()}). */
@@ -57,19 +57,19 @@ public final class DiagonalGaussian {
 
     /** KL(this || N(0, I)) per sample: {@code 0.5 * sum(mean^2 + var - 1 - logvar)} over all dims but the first. */
     public Variable kl() {
-        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.size(0)));
+        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.device(), mean.size(0)));
         return mean.square().add(var).sub(1).sub(logvar).sum(nonBatchDims()).mul(0.5);
     }
 
     /** KL(this || other) per sample. */
     public Variable kl(DiagonalGaussian other) {
-        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.size(0)));
+        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.device(), mean.size(0)));
         return mean.sub(other.mean).square().div(other.var).add(var.div(other.var)).sub(1).sub(logvar).add(other.logvar).sum(nonBatchDims()).mul(0.5);
     }
 
     /** Negative log-likelihood of {@code sample} per sample: {@code 0.5 * sum(log 2pi + logvar + (x - mean)^2 / var)}. */
     public Variable nll(Variable sample) {
-        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.size(0)));
+        if (deterministic) return Variable.constant(Tensor.zeros(mean.dtype(), mean.device(), mean.size(0)));
         return logvar.add(Math.log(2 * Math.PI)).add(sample.sub(mean).square().div(var)).sum(nonBatchDims()).mul(0.5);
     }
 
