@@ -181,6 +181,12 @@ UNET_SMALL = dict(sample_size=32, in_channels=1, out_channels=1, block_out_chann
                   down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
                   up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"))
 
+# ModelSpecs.UNetCase.tiny: the unet-step-tiny case, sized for device benchmarks on an OpenCL CPU device.
+UNET_TINY = dict(sample_size=16, in_channels=1, out_channels=1, block_out_channels=(32, 64, 64), layers_per_block=1,
+                 attention_head_dim=8, norm_num_groups=8, norm_eps=1e-5,
+                 down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
+                 up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"))
+
 
 def model_work(model, inputs, step):
     """The timed work over a model and its inputs, exactly as ModelSpecs' workloads: the forward (the caller runs it
@@ -377,6 +383,7 @@ CASES = {
     "resblock-attn-step": resblock_attn_step(16, 64, 16, 256, 4, 32),
     "unet-fwd": unet(64, step=False),
     "unet-step": unet(64, step=True),
+    "unet-step-tiny": unet(8, step=True, arch=UNET_TINY),
     "textenc-fwd": textenc(64, step=False),
     "textenc-step": textenc(64, step=True),
     "teacher-train-fmnist": teacher_train_step(64),

@@ -39,6 +39,9 @@ public final class CompareCases {
                 ModelSpecs.UNetCase.small(64, false));
         add("unet-step", "the unet-fwd UNet at batch 64: forward, MSE to a fixed noise target, backward, AdamW",
                 ModelSpecs.UNetCase.small(64, true));
+        add("unet-step-tiny", "UNet2DModel 16x16x1, channels (32,64,64), 1 layer/block, attention at 8x8 and 4x4 (heads of 8), batch 8: "
+                + "forward, MSE to a fixed noise target, backward, AdamW (sized for bench/device-compare on an OpenCL CPU device)",
+                ModelSpecs.UNetCase.tiny(8, true));
         add("textenc-fwd", "CLIP text encoder ClipTextConfig.small() (width 256, 4 layers x 4 heads, 77 tokens), batch 64: forward, no grad",
                 ModelSpecs.TextEncCase.small(64, false));
         add("textenc-step", "the textenc-fwd encoder at batch 64: forward, MSE of the last hidden state to a fixed target, backward, AdamW",

@@ -70,6 +70,14 @@ public final class ModelSpecs {
             return new UNetCase(batch, 32, 1, List.of(64, 128, 128), 2, 8, 32, step);
         }
 
+        /**
+         * A tiny UNet for device benchmarks that must finish in seconds on an OpenCL CPU device: 16x16, 1 channel,
+         * block_out_channels (32, 64, 64), one layer per block, heads of 8, 8 groups.
+         */
+        public static UNetCase tiny(int batch, boolean step) {
+            return new UNetCase(batch, 16, 1, List.of(32, 64, 64), 1, 8, 8, step);
+        }
+
         /** The diffusers config this case builds. */
         public UNet2DConfig config() {
             return unetConfig(size, inOut, channels, layersPerBlock, headDim, groups);
@@ -89,9 +97,10 @@ public final class ModelSpecs {
         public Prepared make(long seed) {
             Rng rng = new Rng(seed);
             UNet2DModel model = new UNet2DModel(config(), rng);
-            Tensor x = Tensor.randn(rng, DType.F32, batch, inOut, size, size);
-            Tensor t = Tensor.randint(rng, 0, NUM_TRAIN_TIMESTEPS, batch);
-            Tensor target = Tensor.randn(rng, DType.F32, batch, inOut, size, size);
+            Tensor x = BenchDevice.put(Tensor.randn(rng, DType.F32, batch, inOut, size, size));
+            Tensor t = BenchDevice.put(Tensor.randint(rng, 0, NUM_TRAIN_TIMESTEPS, batch));
+            Tensor target = BenchDevice.put(Tensor.randn(rng, DType.F32, batch, inOut, size, size));
+            model.to(BenchDevice.device()); // weights move once, before timing (a no-op on the CPU)
             return new Prepared(model, Map.of("sample", x, "timesteps", t, "target", target), this::work);
         }
 
