@@ -65,6 +65,32 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
+    /**
+     * The innermost open scope of this thread, or null outside any scope. Code that frees storages early (the
+     * autograd engine's backward) asks this scope, and only this one, to {@linkplain #releaseEarly release} them.
+     */
+    public static TensorScope current() {
+        return CURRENT.get();
+    }
+
+    /** Whether this scope owns {@code s} (it would release it at close). */
+    public boolean owns(Storage s) {
+        return owned.contains(s);
+    }
+
+    /**
+     * Releases {@code s} to the pool now instead of at close, if this scope owns it: for a caller that can prove no
+     * tensor on {@code s} (or view of it) is used again. Afterwards every access to it throws, as after a close. A
+     * storage this scope does not own (kept, owned by another scope, allocated outside any scope or zero-filled) is
+     * left alone. Returns whether it was released.
+     */
+    public boolean releaseEarly(Storage s) {
+        checkOpen("releaseEarly");
+        if (!owned.remove(s)) return false;
+        BufferPool.release(s);
+        return true;
+    }
+
     /** Number of storages this scope will release when it closes. */
     public int ownedCount() {
         return owned.size();
