@@ -106,6 +106,24 @@ class BufferPoolTest {
     }
 
     @Test
+    void outstandingBytesCountScopedArraysUntilTheirRelease() {
+        assumeTrue(BufferPool.enabled() && ROWS * COLS >= BufferPool.minLength());
+        Tensor x = input(5);
+        long bytes = 4L * ROWS * COLS;
+        // Other test classes may run on other threads of this JVM: compare this thread's own effect with slack.
+        long before = BufferPool.outstandingBytes();
+        BufferPool.resetPeakOutstanding();
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor a = x.exp(), b = x.tanh();
+            scope.releaseEarly(a.storage());
+            assertTrue(BufferPool.peakOutstandingBytes() >= before + 2 * bytes);
+            assertEquals(2 * bytes, BufferPool.peakOutstandingBytes() - before, bytes / 2.0, "peak: two arrays at once");
+            b.sum();
+        }
+        assertEquals(before, BufferPool.outstandingBytes(), bytes / 2.0, "all released at close");
+    }
+
+    @Test
     void releaseEarlyOnAClosedScopeThrows() {
         TensorScope scope = TensorScope.open();
         Tensor y = input(4).exp();
