@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>Who takes:</b> kernels that write every element of their output, through
  *       {@link Storage#allocateUninitialized}. Anything else uses {@link Storage#allocate} (zero-filled, never pooled).</li>
  *   <li><b>Who releases:</b> only {@link TensorScope#close()}, for the storages allocated (uninitialised) on its thread
- *       while it was the innermost open scope and not {@linkplain TensorScope#keep kept}. Outside any scope nothing
- *       is ever released: the array belongs to its tensor until the GC takes it.</li>
+ *       while it was the innermost open scope and not {@linkplain TensorScope#keep kept}, and
+ *       {@link TensorScope#releaseEarly} for one such storage its caller proved dead (the autograd engine's backward
+ *       pass does this for spent gradients and rule temporaries). Outside any scope nothing is ever released: the
+ *       array belongs to its tensor until the GC takes it.</li>
  *   <li><b>After release:</b> every access to the storage, through any tensor or view of it, throws
  *       {@link IllegalStateException} naming the op; it never reads the array, which now belongs to the pool or to
  *       the next tensor that took it.</li>

@@ -24,6 +24,11 @@ import java.util.Set;
  * scope are never released. So: build models and optimizers outside the scope, and do not let a tensor computed inside
  * it escape (a cache in a module, a gradient read after the step) unless it is kept.
  *
+ * <p>A storage can also go back before the close, through {@link #releaseEarly}: the autograd engine does this during
+ * backward for gradients and backward-rule temporaries that nothing can reach any more (so that a scope around a whole
+ * training step does not hold every backward temporary until the step ends; {@code -Ddistillery.backward.release=off}
+ * turns that off).
+ *
  * <p>Scopes nest; a kept storage moves to the enclosing scope (or, at the outermost, to nobody: the GC frees it). A
  * scope must be closed on the thread that opened it, innermost first, and when no other thread is still working on
  * its tensors (a tensor handed to another thread must be kept, or finished with before the close). A scope that is
