@@ -158,27 +158,64 @@ public class Variable {
         List<Variable> order = topologicalOrder(this);
         Map<Variable, Tensor> grads = new IdentityHashMap<>();
         grads.put(this, upstream);
+        // Inside a TensorScope: release dead gradients and rule temporaries as the walk goes (BackwardRelease).
+        BackwardRelease release = BackwardRelease.begin();
+        if (release != null) {
+            release.protect(upstream);
+            for (Variable v : order) {
+                release.protect(v.value);
+                release.protect(v.grad);
+                if (v.node == null) continue;
+                for (Variable x : v.node.inputs) {
+                    release.protect(x.value);
+                    release.protect(x.grad);
+                }
+                for (Tensor t : v.node.saved) release.protect(t);
+            }
+            release.ref(upstream);
+        }
         try (var ignored = NoGrad.enter()) {
             for (int i = order.size() - 1; i >= 0; i--) {
                 Variable v = order.get(i);
-                Tensor g = grads.remove(v);
+                Tensor g = grads.remove(v); // stays referenced (in flight) until this node is done
                 if (g == null) continue;
                 if (v.node == null) {
                     if (v.graphFreed) throw new IllegalStateException("backward: reached a result whose graph was already freed by an earlier backward");
                     v.grad = v.grad == null ? g.contiguous() : v.grad.add(g);
+                    if (release != null) {
+                        release.protect(v.grad); // may be g itself: the optimiser reads it after backward
+                        release.unref(g);
+                        release.flush();
+                    }
                     continue;
                 }
                 Node n = v.node;
                 Tensor[] in = new Tensor[n.inputs.length];
                 for (int k = 0; k < in.length; k++) in[k] = n.inputs[k].value;
-                Tensor[] gi = Backprop.backward(n.op, in, v.value, n.saved, g);
+                Tensor[] gi = release == null ? Backprop.backward(n.op, in, v.value, n.saved, g) : BackwardRelease.runRule(n.op, in, v.value, n.saved, g);
                 for (int k = 0; k < n.inputs.length; k++) {
                     Variable x = n.inputs[k];
                     if (!x.requiresGrad || gi[k] == null) continue;
                     if (!Arrays.equals(gi[k].shape(), x.value.shape()))
                         throw new IllegalStateException("backward rule of " + n.op.opName() + " returned gradient " + Shapes.str(gi[k].shape())
                                 + " for input " + k + " of shape " + Shapes.str(x.value.shape()));
-                    grads.merge(x, gi[k], Tensor::add);
+                    if (release == null) {
+                        grads.merge(x, gi[k], Tensor::add);
+                        continue;
+                    }
+                    Tensor prev = grads.get(x);
+                    Tensor next = prev == null ? gi[k] : prev.add(gi[k]);
+                    grads.put(x, next);
+                    release.ref(next);
+                    if (prev != null) {
+                        release.unref(prev);
+                        release.consider(gi[k]);
+                    }
+                }
+                if (release != null) {
+                    for (Tensor t : gi) release.consider(t); // outputs nobody took (inputs without gradient)
+                    release.unref(g);
+                    release.flush();
                 }
                 if (!retainGraph) {
                     v.node = null;

@@ -12,7 +12,9 @@ import java.util.Locale;
 /**
  * Allocation and heap figures of a training-step case: wall and process CPU time per step, bytes allocated per step (all threads, from
  * {@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}), peak heap in use, and the share of the step
- * time spent in garbage collection.
+ * time spent in garbage collection; with the pool on, also the peak of pooled arrays live at once
+ * ({@code pool_peak_live_mb}, {@link BufferPool#peakOutstandingBytes}: the step's scope-owned footprint, independent of
+ * when the GC runs).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.distillery.bench.MemoryReport \
@@ -37,6 +39,7 @@ public final class MemoryReport {
 
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+        BufferPool.resetPeakOutstanding();
         // Process CPU time (all threads: kernels, GC, JIT) is steadier than wall time on a shared machine.
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long cpuBefore = os.getProcessCpuTime();
@@ -48,9 +51,9 @@ public final class MemoryReport {
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
         double stepMs = elapsed / 1e6 / steps;
         var pool = BufferPool.stats();
-        System.out.printf(Locale.ROOT, "case=%s steps=%d threads=%d pool=%s step_ms=%.2f cpu_ms_per_step=%.2f alloc_mb_per_step=%.1f peak_heap_mb=%.1f gc_ms_per_step=%.2f gc_share=%.3f pool_hits=%d pool_misses=%d pool_held_mb=%.1f%n",
+        System.out.printf(Locale.ROOT, "case=%s steps=%d threads=%d pool=%s step_ms=%.2f cpu_ms_per_step=%.2f alloc_mb_per_step=%.1f peak_heap_mb=%.1f gc_ms_per_step=%.2f gc_share=%.3f pool_hits=%d pool_misses=%d pool_held_mb=%.1f pool_peak_live_mb=%.1f%n",
                 caseName, steps, Parallel.threads(), BufferPool.enabled() ? "on" : "off", stepMs, cpu / 1e6 / steps, alloc / 1e6 / steps, peak / 1e6, (double) gc / steps, gc / (elapsed / 1e6),
-                pool.hits(), pool.misses(), pool.heldBytes() / 1e6);
+                pool.hits(), pool.misses(), pool.heldBytes() / 1e6, BufferPool.peakOutstandingBytes() / 1e6);
     }
 
     private static long gcMillis() {

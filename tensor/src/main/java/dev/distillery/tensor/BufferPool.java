@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>Who takes:</b> kernels that write every element of their output, through
  *       {@link Storage#allocateUninitialized}. Anything else uses {@link Storage#allocate} (zero-filled, never pooled).</li>
  *   <li><b>Who releases:</b> only {@link TensorScope#close()}, for the storages allocated (uninitialised) on its thread
- *       while it was the innermost open scope and not {@linkplain TensorScope#keep kept}. Outside any scope nothing
- *       is ever released: the array belongs to its tensor until the GC takes it.</li>
+ *       while it was the innermost open scope and not {@linkplain TensorScope#keep kept}, and
+ *       {@link TensorScope#releaseEarly} for one such storage its caller proved dead (the autograd engine's backward
+ *       pass does this for spent gradients and rule temporaries). Outside any scope nothing is ever released: the
+ *       array belongs to its tensor until the GC takes it.</li>
  *   <li><b>After release:</b> every access to the storage, through any tensor or view of it, throws
  *       {@link IllegalStateException} naming the op; it never reads the array, which now belongs to the pool or to
  *       the next tensor that took it.</li>
@@ -65,6 +67,29 @@ public final class BufferPool {
         return new Stats(HITS.get(), MISSES.get(), RELEASED.get(), HELD_BYTES.get());
     }
 
+    // Bytes of pooled-size arrays handed out and not yet released, and the most seen at once since the last reset.
+    private static final AtomicLong OUTSTANDING = new AtomicLong(), PEAK_OUTSTANDING = new AtomicLong();
+
+    /**
+     * Bytes of pooled-size arrays handed out by {@link Storage#allocateUninitialized} and not released yet. A storage
+     * the GC takes without a release (one allocated outside any scope, or kept out of the outermost) is never
+     * subtracted, so this is the scope-owned (live) pooled memory only where all the work runs in scopes, as the bench
+     * runner's steps do; then its {@linkplain #peakOutstandingBytes peak} measures a step's pooled footprint without
+     * the GC's timing in it.
+     */
+    public static long outstandingBytes() { return OUTSTANDING.get(); }
+
+    /** The most {@link #outstandingBytes()} seen since {@link #resetPeakOutstanding()} (or start). */
+    public static long peakOutstandingBytes() { return PEAK_OUTSTANDING.get(); }
+
+    /** Restarts the peak from the current outstanding bytes. */
+    public static void resetPeakOutstanding() { PEAK_OUTSTANDING.set(OUTSTANDING.get()); }
+
+    private static void handedOut(long bytes) {
+        long now = OUTSTANDING.addAndGet(bytes);
+        PEAK_OUTSTANDING.accumulateAndGet(now, Math::max);
+    }
+
     /** Drops every held array (to the GC). Storages handed out stay valid. */
     public static void clear() {
         drain(FLOATS, 4L);
@@ -93,7 +118,10 @@ public final class BufferPool {
             if (POISON) java.util.Arrays.fill(a, Double.NaN);
             s = new Storage.DoubleStorage(a);
         }
-        if (pooled) TensorScope.adopt(s);
+        if (pooled) {
+            handedOut((long) length * (dtype == DType.F32 ? 4 : 8));
+            TensorScope.adopt(s);
+        }
         return s;
     }
 
@@ -131,6 +159,7 @@ public final class BufferPool {
     /** Makes {@code s} unusable and keeps its array for the next allocation of that length (only TensorScope calls this). */
     static void release(Storage s) {
         RELEASED.incrementAndGet();
+        OUTSTANDING.addAndGet(-(long) s.length() * (s.dtype() == DType.F32 ? 4 : 8));
         switch (s) {
             case Storage.FloatStorage f -> give(FLOATS, f.release(), 4L);
             case Storage.DoubleStorage d -> give(DOUBLES, d.release(), 8L);

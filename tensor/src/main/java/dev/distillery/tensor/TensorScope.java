@@ -24,6 +24,11 @@ import java.util.Set;
  * scope are never released. So: build models and optimizers outside the scope, and do not let a tensor computed inside
  * it escape (a cache in a module, a gradient read after the step) unless it is kept.
  *
+ * <p>A storage can also go back before the close, through {@link #releaseEarly}: the autograd engine does this during
+ * backward for gradients and backward-rule temporaries that nothing can reach any more (so that a scope around a whole
+ * training step does not hold every backward temporary until the step ends; {@code -Ddistillery.backward.release=off}
+ * turns that off).
+ *
  * <p>Scopes nest; a kept storage moves to the enclosing scope (or, at the outermost, to nobody: the GC frees it). A
  * scope must be closed on the thread that opened it, innermost first, and when no other thread is still working on
  * its tensors (a tensor handed to another thread must be kept, or finished with before the close). A scope that is
@@ -63,6 +68,32 @@ public final class TensorScope implements AutoCloseable {
         checkOpen("keep");
         if (owned.remove(t.storage()) && parent != null) parent.owned.add(t.storage());
         return t;
+    }
+
+    /**
+     * The innermost open scope of this thread, or null outside any scope. Code that frees storages early (the
+     * autograd engine's backward) asks this scope, and only this one, to {@linkplain #releaseEarly release} them.
+     */
+    public static TensorScope current() {
+        return CURRENT.get();
+    }
+
+    /** Whether this scope owns {@code s} (it would release it at close). */
+    public boolean owns(Storage s) {
+        return owned.contains(s);
+    }
+
+    /**
+     * Releases {@code s} to the pool now instead of at close, if this scope owns it: for a caller that can prove no
+     * tensor on {@code s} (or view of it) is used again. Afterwards every access to it throws, as after a close. A
+     * storage this scope does not own (kept, owned by another scope, allocated outside any scope or zero-filled) is
+     * left alone. Returns whether it was released.
+     */
+    public boolean releaseEarly(Storage s) {
+        checkOpen("releaseEarly");
+        if (!owned.remove(s)) return false;
+        BufferPool.release(s);
+        return true;
     }
 
     /** Number of storages this scope will release when it closes. */

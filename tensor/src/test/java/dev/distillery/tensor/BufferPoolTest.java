@@ -61,6 +61,77 @@ class BufferPoolTest {
     }
 
     @Test
+    void releaseEarlyReleasesOnlyWhatTheInnermostScopeOwns() {
+        assumeTrue(BufferPool.enabled());
+        Tensor x = input(3), unscoped = x.exp();
+        Tensor outerOwned, kept, released, view, survivor;
+        try (TensorScope outer = TensorScope.open()) {
+            outerOwned = x.mul(3.0);
+            try (TensorScope scope = TensorScope.open()) {
+                assertTrue(TensorScope.current() == scope);
+                released = x.silu();
+                view = released.narrow(0, 1, 3);
+                survivor = x.tanh();
+                kept = scope.keep(x.mul(2.0));
+                int before = scope.ownedCount();
+                assertTrue(scope.owns(released.storage()));
+                assertTrue(scope.releaseEarly(released.storage()));
+                assertEquals(before - 1, scope.ownedCount());
+                assertTrue(!scope.owns(released.storage()));
+                // A released storage throws on access, through the tensor and through any view of it.
+                assertThrows(IllegalStateException.class, released::toFloatArray);
+                assertThrows(IllegalStateException.class, () -> view.exp());
+                assertTrue(!scope.releaseEarly(released.storage()), "a second release is a no-op");
+                // Not owned by this scope: kept (moved to the parent), the parent's own, unscoped, zero-filled.
+                before = scope.ownedCount() + 1; // the failed exp() above may have taken an output array
+                assertTrue(!scope.releaseEarly(kept.storage()));
+                assertTrue(!scope.releaseEarly(outerOwned.storage()));
+                assertTrue(!scope.releaseEarly(unscoped.storage()));
+                assertTrue(!scope.releaseEarly(Tensor.zeros(DType.F32, ROWS, COLS).storage()));
+                assertEquals(before - 1, scope.ownedCount());
+                assertArrayEquals(x.mul(2.0).toFloatArray(), kept.toFloatArray());
+                assertArrayEquals(x.mul(3.0).toFloatArray(), outerOwned.toFloatArray());
+                assertArrayEquals(x.tanh().toFloatArray(), survivor.toFloatArray());
+                // The released array is reused by the next allocation of its length; the survivors are untouched.
+                Tensor next = x.sigmoid();
+                assertArrayEquals(x.tanh().toFloatArray(), survivor.toFloatArray());
+                assertArrayEquals(x.sigmoid().toFloatArray(), next.toFloatArray());
+            }
+            assertArrayEquals(x.mul(2.0).toFloatArray(), kept.toFloatArray(), "kept storages outlive the inner scope");
+            assertArrayEquals(x.mul(3.0).toFloatArray(), outerOwned.toFloatArray());
+            assertTrue(outer.owns(kept.storage()));
+        }
+        assertArrayEquals(x.exp().toFloatArray(), unscoped.toFloatArray());
+        assertTrue(TensorScope.current() == null);
+    }
+
+    @Test
+    void outstandingBytesCountScopedArraysUntilTheirRelease() {
+        assumeTrue(BufferPool.enabled() && ROWS * COLS >= BufferPool.minLength());
+        Tensor x = input(5);
+        long bytes = 4L * ROWS * COLS;
+        // Other test classes may run on other threads of this JVM: compare this thread's own effect with slack.
+        long before = BufferPool.outstandingBytes();
+        BufferPool.resetPeakOutstanding();
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor a = x.exp(), b = x.tanh();
+            scope.releaseEarly(a.storage());
+            assertTrue(BufferPool.peakOutstandingBytes() >= before + 2 * bytes);
+            assertEquals(2 * bytes, BufferPool.peakOutstandingBytes() - before, bytes / 2.0, "peak: two arrays at once");
+            b.sum();
+        }
+        assertEquals(before, BufferPool.outstandingBytes(), bytes / 2.0, "all released at close");
+    }
+
+    @Test
+    void releaseEarlyOnAClosedScopeThrows() {
+        TensorScope scope = TensorScope.open();
+        Tensor y = input(4).exp();
+        scope.close();
+        assertThrows(IllegalStateException.class, () -> scope.releaseEarly(y.storage()));
+    }
+
+    @Test
     void keptUnscopedZerosAndSmallTensorsSurvive() {
         Tensor x = input(2), kept, unscopedZeros, small, inner;
         try (TensorScope outer = TensorScope.open()) {
