@@ -41,10 +41,10 @@ final class DevicePlan implements AutoCloseable {
     /** The graphs of the plan, in plan order. */
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
-        boolean tiled() { return this == MATMUL || this == CONV; }
+        boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV; }
 
         String graph() { return name().toLowerCase(); }
 
@@ -102,6 +102,7 @@ final class DevicePlan implements AutoCloseable {
                 case REDUCE -> g.task("t", TornadoKernels::reduce, ctx, floats, ints, args, scalars);
                 case ARG_REDUCE -> g.task("t", TornadoKernels::argReduce, ctx, floats, ints, args, scalars);
                 case MATMUL -> g.task("t", TornadoKernels::matmul, ctx, floats, ints, args, scalars);
+                case MATMUL_BLOCKED -> g.task("t", TornadoKernels::matmulBlocked, ctx, floats, ints, args, scalars);
                 case CONV -> g.task("t", TornadoKernels::conv, ctx, floats, ints, args, scalars);
                 case POOL -> g.task("t", TornadoKernels::pool, ctx, floats, ints, args, scalars);
                 case RESIZE -> g.task("t", TornadoKernels::resize, ctx, floats, ints, args, scalars);
@@ -167,7 +168,7 @@ final class DevicePlan implements AutoCloseable {
         execute(k);
     }
 
-    /** Runs a tiled kernel ({@link Kernel#tiled}) over a grid of {@code colTiles x rowTiles} TILE x TILE groups. */
+    /** Runs a tiled kernel ({@link Kernel#tiled}) over a grid of {@code colTiles x rowTiles} groups of TILE x TILE work-items. */
     synchronized void launchTiled(Kernel k, long colTiles, long rowTiles) {
         if (colTiles <= 0 || rowTiles <= 0) return;
         if (colTiles * TornadoKernels.TILE > Integer.MAX_VALUE || rowTiles * TornadoKernels.TILE > Integer.MAX_VALUE)

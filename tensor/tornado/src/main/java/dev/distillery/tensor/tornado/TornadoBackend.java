@@ -418,6 +418,11 @@ public final class TornadoBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ matmul
 
+    /** Outputs with both sides at least this long use the 64 x 64 register-blocked matmul. */
+    private static final int BLOCKED_MIN = 64;
+    /** {@code -Ddistillery.tornado.matmul=auto|tile|blocked}: which matmul kernel (read per call; tests force each one). */
+    static final String MATMUL_KERNEL_PROPERTY = "distillery.tornado.matmul";
+
     @Override
     public Tensor matmul(Tensor a, Tensor b) {
         requireFloat("matmul", a, b);
@@ -429,8 +434,12 @@ public final class TornadoBackend implements Backend {
             fill(out, 0);
             return out;
         }
-        int rowTiles = (m + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
-        int colTiles = (n + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        // 64 x 64 register-blocked kernel where the output is big enough to fill its blocks, else 16 x 16 tiles.
+        String choice = System.getProperty(MATMUL_KERNEL_PROPERTY, "auto");
+        boolean blocked = choice.equals("blocked") || choice.equals("auto") && m >= BLOCKED_MIN && n >= BLOCKED_MIN;
+        int edge = blocked ? 64 : TornadoKernels.TILE;
+        int rowTiles = (m + edge - 1) / edge;
+        int colTiles = (n + edge - 1) / edge;
         args.set(0, m);
         args.set(1, n);
         args.set(2, k);
@@ -444,7 +453,7 @@ public final class TornadoBackend implements Backend {
         args.set(10, bst[1]);
         args.set(11, bst[2]);
         args.set(12, KernelArgs.base(out));
-        plan.launchTiled(Kernel.MATMUL, colTiles, (long) batches * rowTiles);
+        plan.launchTiled(blocked ? Kernel.MATMUL_BLOCKED : Kernel.MATMUL, colTiles, (long) batches * rowTiles);
         return out;
     }
 

@@ -384,6 +384,114 @@ public final class TornadoKernels {
     }
 
     /**
+     * Batched matmul with 64 x 64 output blocks per work-group of 16 x 16: each work-item accumulates a 4 x 4 register
+     * tile (rows ly + 16 i, columns lx + 16 j, so loads and stores stay coalesced) over K in steps of 16, with the A
+     * and B panels in local memory. Same argument layout as {@link #matmul}, but a[3] counts 64-row blocks per batch;
+     * the grid has ceil(N / 64) x (batches x row blocks) groups.
+     */
+    public static void matmulBlocked(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        float[] tileA = c.allocateFloatLocalArray(1024);
+        float[] tileB = c.allocateFloatLocalArray(1024);
+        int lx = c.localIdx;
+        int ly = c.localIdy;
+        int tid = ly * 16 + lx;
+        int m = a.get(0);
+        int nn = a.get(1);
+        int kk = a.get(2);
+        int rowBlocks = a.get(3);
+        int gy = c.groupIdy;
+        int batch = gy / rowBlocks;
+        int row0 = (gy - batch * rowBlocks) * 64;
+        int col0 = c.groupIdx * 64;
+        int aBase = a.get(4) + batch * a.get(5);
+        int aRow = a.get(6);
+        int aCol = a.get(7);
+        int bBase = a.get(8) + batch * a.get(9);
+        int bRow = a.get(10);
+        int bCol = a.get(11);
+        int cBase = a.get(12) + batch * m * nn;
+        float c00 = 0.0f;
+        float c01 = 0.0f;
+        float c02 = 0.0f;
+        float c03 = 0.0f;
+        float c10 = 0.0f;
+        float c11 = 0.0f;
+        float c12 = 0.0f;
+        float c13 = 0.0f;
+        float c20 = 0.0f;
+        float c21 = 0.0f;
+        float c22 = 0.0f;
+        float c23 = 0.0f;
+        float c30 = 0.0f;
+        float c31 = 0.0f;
+        float c32 = 0.0f;
+        float c33 = 0.0f;
+        for (int t = 0; t < kk; t += 16) {
+            for (int p = 0; p < 4; p++) {
+                int idx = p * 256 + tid;
+                int r = idx / 16;
+                int k = idx - r * 16;
+                float va = 0.0f;
+                if (row0 + r < m && t + k < kk) va = f.get(aBase + (row0 + r) * aRow + (t + k) * aCol);
+                tileA[idx] = va;
+                int kb = idx / 64;
+                int cb = idx - kb * 64;
+                float vb = 0.0f;
+                if (t + kb < kk && col0 + cb < nn) vb = f.get(bBase + (t + kb) * bRow + (col0 + cb) * bCol);
+                tileB[idx] = vb;
+            }
+            c.localBarrier();
+            for (int q = 0; q < 16; q++) {
+                float a0 = tileA[(ly + 0) * 16 + q];
+                float a1 = tileA[(ly + 16) * 16 + q];
+                float a2 = tileA[(ly + 32) * 16 + q];
+                float a3 = tileA[(ly + 48) * 16 + q];
+                float b0 = tileB[q * 64 + lx + 0];
+                float b1 = tileB[q * 64 + lx + 16];
+                float b2 = tileB[q * 64 + lx + 32];
+                float b3 = tileB[q * 64 + lx + 48];
+                c00 += a0 * b0;
+                c01 += a0 * b1;
+                c02 += a0 * b2;
+                c03 += a0 * b3;
+                c10 += a1 * b0;
+                c11 += a1 * b1;
+                c12 += a1 * b2;
+                c13 += a1 * b3;
+                c20 += a2 * b0;
+                c21 += a2 * b1;
+                c22 += a2 * b2;
+                c23 += a2 * b3;
+                c30 += a3 * b0;
+                c31 += a3 * b1;
+                c32 += a3 * b2;
+                c33 += a3 * b3;
+            }
+            c.localBarrier();
+        }
+        int r0 = row0 + ly + 0;
+        int r1 = row0 + ly + 16;
+        int r2 = row0 + ly + 32;
+        int r3 = row0 + ly + 48;
+        if (r0 < m && col0 + lx + 0 < nn) f.set(cBase + r0 * nn + col0 + lx + 0, c00);
+        if (r0 < m && col0 + lx + 16 < nn) f.set(cBase + r0 * nn + col0 + lx + 16, c01);
+        if (r0 < m && col0 + lx + 32 < nn) f.set(cBase + r0 * nn + col0 + lx + 32, c02);
+        if (r0 < m && col0 + lx + 48 < nn) f.set(cBase + r0 * nn + col0 + lx + 48, c03);
+        if (r1 < m && col0 + lx + 0 < nn) f.set(cBase + r1 * nn + col0 + lx + 0, c10);
+        if (r1 < m && col0 + lx + 16 < nn) f.set(cBase + r1 * nn + col0 + lx + 16, c11);
+        if (r1 < m && col0 + lx + 32 < nn) f.set(cBase + r1 * nn + col0 + lx + 32, c12);
+        if (r1 < m && col0 + lx + 48 < nn) f.set(cBase + r1 * nn + col0 + lx + 48, c13);
+        if (r2 < m && col0 + lx + 0 < nn) f.set(cBase + r2 * nn + col0 + lx + 0, c20);
+        if (r2 < m && col0 + lx + 16 < nn) f.set(cBase + r2 * nn + col0 + lx + 16, c21);
+        if (r2 < m && col0 + lx + 32 < nn) f.set(cBase + r2 * nn + col0 + lx + 32, c22);
+        if (r2 < m && col0 + lx + 48 < nn) f.set(cBase + r2 * nn + col0 + lx + 48, c23);
+        if (r3 < m && col0 + lx + 0 < nn) f.set(cBase + r3 * nn + col0 + lx + 0, c30);
+        if (r3 < m && col0 + lx + 16 < nn) f.set(cBase + r3 * nn + col0 + lx + 16, c31);
+        if (r3 < m && col0 + lx + 32 < nn) f.set(cBase + r3 * nn + col0 + lx + 32, c32);
+        if (r3 < m && col0 + lx + 48 < nn) f.set(cBase + r3 * nn + col0 + lx + 48, c33);
+    }
+
+    /**
      * Softmax (a[1] == 0) or log-softmax (a[1] == 1) of rows of a contiguous tensor: row w of a[0] rows has a[2]
      * elements with stride a[3] (the elements after the softmax dim); x at a[4], out at a[5].
      */

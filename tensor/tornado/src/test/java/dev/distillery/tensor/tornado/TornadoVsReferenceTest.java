@@ -202,12 +202,23 @@ class TornadoVsReferenceTest {
 
     @Test
     void batchedMatmulOnAwkwardShapesAndLayouts() {
-        int[][] mkn = {{1, 1, 1}, {5, 7, 3}, {16, 16, 16}, {17, 33, 15}, {64, 1, 130}, {100, 70, 45}};
+        for (String kernel : new String[]{"tile", "blocked", "auto"}) {
+            System.setProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY, kernel);
+            try {
+                matmulCases();
+            } finally {
+                System.clearProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY);
+            }
+        }
+    }
+
+    private void matmulCases() {
+        int[][] mkn = {{1, 1, 1}, {5, 7, 3}, {16, 16, 16}, {17, 33, 15}, {64, 1, 130}, {100, 70, 45}, {130, 33, 200}, {64, 64, 64}};
         for (int[] s : mkn)
             for (int batches : new int[]{1, 3}) {
                 int m = s[0], k = s[1], n = s[2];
                 Tensor a = randn(41, DType.F32, batches, m, k), b = randn(42, DType.F32, batches, k, n);
-                String what = batches + "x" + m + "x" + k + "x" + n;
+                String what = System.getProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY) + " " + batches + "x" + m + "x" + k + "x" + n;
                 assertClose(ref(() -> REF.matmul(a, b)), down(tornado.matmul(up(a), up(b))), 1e-4, 1e-4, what);
                 Tensor at = randn(43, DType.F32, batches, k, m).transpose(1, 2), bt = randn(44, DType.F32, batches, n, k).transpose(1, 2);
                 assertClose(ref(() -> REF.matmul(at, bt)), down(tornado.matmul(deviceView(at), deviceView(bt))), 1e-4, 1e-4, what + " transposed");
