@@ -158,6 +158,10 @@ public final class BufferPool {
 
     /** Makes {@code s} unusable and keeps its array for the next allocation of that length (only TensorScope calls this). */
     static void release(Storage s) {
+        if (s instanceof Storage.Releasable device) { // device memory goes back to its own backend, not to this pool
+            device.release();
+            return;
+        }
         RELEASED.incrementAndGet();
         OUTSTANDING.addAndGet(-(long) s.length() * (s.dtype() == DType.F32 ? 4 : 8));
         switch (s) {

@@ -32,6 +32,16 @@ public interface Storage {
         return BufferPool.allocate(dtype, length);
     }
 
+    /**
+     * A storage that a {@link TensorScope} can hand back to its owner when the scope closes (or earlier, through
+     * {@link TensorScope#releaseEarly}): device memory, whose backend registers it with {@link TensorScope#adopt(Releasable)}.
+     * After {@link #release()} every use must fail loudly, as for a released pooled array.
+     */
+    interface Releasable extends Storage {
+        /** Gives the memory back (at most once; later calls do nothing). */
+        void release();
+    }
+
     /** A zero-filled CPU storage of the given type. */
     static Storage allocate(DType dtype, int length) {
         if (length < 0) throw new IllegalArgumentException("storage length must be >= 0, got " + length);

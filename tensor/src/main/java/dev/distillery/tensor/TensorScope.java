@@ -61,6 +61,14 @@ public final class TensorScope implements AutoCloseable {
     }
 
     /**
+     * Puts a device storage (an op output a device backend allocated) under the innermost open scope of this thread,
+     * if any, which will {@link Storage.Releasable#release release} it at close like a pooled CPU array.
+     */
+    public static void adopt(Storage.Releasable s) {
+        adopt((Storage) s);
+    }
+
+    /**
      * Lets {@code t} (and every view of its storage) outlive this scope: its storage moves to the enclosing scope,
      * or is owned by nobody at the outermost. Returns {@code t}.
      */

@@ -5,6 +5,7 @@ import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Shapes;
 import dev.distillery.tensor.Storage;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.TensorScope;
 import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
@@ -93,8 +94,9 @@ public final class TornadoBackend implements Backend {
         int n = Shapes.numel(shape);
         RangeAllocator arena = dtype == DType.F32 ? floatArena : intArena;
         long offset = allocateWithGc(arena, n);
-        TornadoStorage s = new TornadoStorage(device, dtype, (int) offset, n);
-        CLEANER.register(s, () -> arena.release(offset));
+        TornadoStorage.Range range = new TornadoStorage.Range(arena, offset);
+        TornadoStorage s = new TornadoStorage(device, dtype, (int) offset, n, range);
+        CLEANER.register(s, range);
         return Tensor.of(s, shape);
     }
 
@@ -123,9 +125,12 @@ public final class TornadoBackend implements Backend {
         return t;
     }
 
+    /** An op output: owned by the innermost open {@link TensorScope}, which returns it to the arena when it closes. */
     @Override
     public Tensor uninitialized(DType dtype, int... shape) {
-        return allocate(dtype, shape);
+        Tensor t = allocate(dtype, shape);
+        TensorScope.adopt((TornadoStorage) t.storage());
+        return t;
     }
 
     private void fill(Tensor contiguous, double value) {

@@ -368,4 +368,22 @@ class TornadoVsReferenceTest {
                 assertClose(want, down(got), tol, tol, kind + " seed " + seed);
             }
     }
+
+    @Test
+    void aTensorScopeReturnsDeviceOutputsToTheArena() {
+        Tensor x = up(randn(121, DType.F32, 256, 256));
+        long before = tornado.floatArenaUse()[0];
+        Tensor kept;
+        Tensor dropped;
+        try (dev.distillery.tensor.TensorScope scope = dev.distillery.tensor.TensorScope.open()) {
+            dropped = x.matmul(x).tanh();
+            kept = scope.keep(x.mul(2).add(1));
+            assertTrue(tornado.floatArenaUse()[0] >= before + 3 * 256 * 256, "outputs live inside the scope");
+        }
+        assertEquals(before + 256 * 256, tornado.floatArenaUse()[0], "everything but the kept output went back to the arena");
+        IllegalStateException used = assertThrows(IllegalStateException.class, () -> dropped.to(Device.CPU));
+        assertTrue(used.getMessage().contains("TensorScope"), used.getMessage());
+        assertClose(ref(() -> down(x).mul(2).add(1)), down(kept), 1e-6, 1e-6, "the kept tensor is intact");
+        assertIdentical(down(x), down(x), "an input made outside the scope is untouched");
+    }
 }
