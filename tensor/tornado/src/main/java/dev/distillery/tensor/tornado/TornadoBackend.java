@@ -35,6 +35,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * between a host and a device tensor (that is, {@code Tensor.to(device)} and reading values on the host), and in the
  * ops that have no device kernel yet, which run on the host and say so once in the log (see {@link #HOST_OPS}).
  *
+ * <p>Ops are synchronized on the backend: the launch arguments are one shared buffer, so calls from several threads
+ * run one after another.
+ *
  * <p>Storage types: F32 (float arena), I64 (int arena, as int32: values outside the int range are refused on upload)
  * and BOOL (int arena). F64 and the half types stay on the host.
  *
@@ -119,7 +122,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor zeros(DType dtype, int... shape) {
+    public synchronized Tensor zeros(DType dtype, int... shape) {
         Tensor t = allocate(dtype, shape);
         fill(t, 0);
         return t;
@@ -127,7 +130,7 @@ public final class TornadoBackend implements Backend {
 
     /** An op output: owned by the innermost open {@link TensorScope}, which returns it to the arena when it closes. */
     @Override
-    public Tensor uninitialized(DType dtype, int... shape) {
+    public synchronized Tensor uninitialized(DType dtype, int... shape) {
         Tensor t = allocate(dtype, shape);
         TensorScope.adopt((TornadoStorage) t.storage());
         return t;
@@ -148,7 +151,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public void copyInto(Tensor src, Tensor dst) {
+    public synchronized void copyInto(Tensor src, Tensor dst) {
         if (src.numel() == 0) return;
         boolean srcHere = onDevice(src), dstHere = onDevice(dst);
         if (srcHere && dstHere) deviceCopy(src, dst);
@@ -227,7 +230,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor unary(UnaryOp op, Tensor x, double p0, double p1) {
+    public synchronized Tensor unary(UnaryOp op, Tensor x, double p0, double p1) {
         requireFloat("unary " + op, x);
         Tensor out = uninitialized(DType.F32, x.shape());
         if (x.numel() == 0) return out;
@@ -239,7 +242,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
+    public synchronized Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
         requireFloat("unaryBackward " + op, x, gradOut);
         Tensor out = uninitialized(DType.F32, x.shape());
         if (x.numel() == 0) return out;
@@ -251,7 +254,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+    public synchronized Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         requireFloat("binary " + op, a, b);
         Tensor out = uninitialized(DType.F32, a.shape());
         if (a.numel() == 0) return out;
@@ -261,7 +264,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor compare(CompareOp op, Tensor a, Tensor b) {
+    public synchronized Tensor compare(CompareOp op, Tensor a, Tensor b) {
         if (!isFloat(a, b)) return onHost("compare/where on I64", () -> Backends.cpu().compare(op, host(a), host(b)));
         Tensor out = uninitialized(DType.BOOL, a.shape());
         if (a.numel() == 0) return out;
@@ -271,7 +274,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor where(Tensor cond, Tensor a, Tensor b) {
+    public synchronized Tensor where(Tensor cond, Tensor a, Tensor b) {
         if (!isFloat(a, b)) return onHost("compare/where on I64", () -> Backends.cpu().where(host(cond), host(a), host(b)));
         Tensor out = uninitialized(DType.F32, a.shape());
         if (a.numel() == 0) return out;
@@ -291,7 +294,7 @@ public final class TornadoBackend implements Backend {
     private static final int CHUNK = 1024;
 
     @Override
-    public Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) {
+    public synchronized Tensor reduce(ReduceOp op, Tensor x, int[] dims, boolean keepDim, double correction) {
         requireFloat("reduce " + op, x);
         int[] shape = x.shape();
         int[] outShape = reducedShape(shape, dims, keepDim);
@@ -429,7 +432,7 @@ public final class TornadoBackend implements Backend {
     static final String MATMUL_KERNEL_PROPERTY = "distillery.tornado.matmul";
 
     @Override
-    public Tensor matmul(Tensor a, Tensor b) {
+    public synchronized Tensor matmul(Tensor a, Tensor b) {
         requireFloat("matmul", a, b);
         int[] as = a.shape(), bs = b.shape(), ast = a.strides(), bst = b.strides();
         int batches = as[0], m = as[1], k = as[2], n = bs[2];
@@ -465,7 +468,7 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ softmax, norms
 
     @Override
-    public Tensor softmax(Tensor x, int dim, boolean log) {
+    public synchronized Tensor softmax(Tensor x, int dim, boolean log) {
         requireFloat("softmax", x);
         Tensor xc = contiguous(x);
         Tensor out = uninitialized(DType.F32, x.shape());
@@ -479,7 +482,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
+    public synchronized Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
         requireFloat("softmaxBackward", output, gradOut);
         Tensor y = contiguous(output), g = contiguous(gradOut);
         Tensor out = uninitialized(DType.F32, output.shape());
@@ -507,14 +510,14 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
+    public synchronized NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
         requireFloat("layerNorm", x);
         int rows = x.numel() / Math.max(1, normSize);
         return norm(0, x, weight, bias, rows, normSize, eps, new int[]{rows}, 0, 0, 0);
     }
 
     @Override
-    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+    public synchronized NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
         requireFloat("groupNorm", x);
         int[] shape = x.shape();
         int n = shape[0], channels = shape[1];
@@ -557,7 +560,7 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ structure
 
     @Override
-    public Tensor concat(List<Tensor> parts, int dim) {
+    public synchronized Tensor concat(List<Tensor> parts, int dim) {
         int[] shape = parts.getFirst().shape();
         int total = 0;
         for (Tensor p : parts) total += p.shape()[dim];
@@ -573,7 +576,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor pad(Tensor x, int[] pads, PadMode mode, double value) {
+    public synchronized Tensor pad(Tensor x, int[] pads, PadMode mode, double value) {
         if (mode != PadMode.CONSTANT) return onHost("pad (reflect, replicate)", () -> Backends.cpu().pad(host(x), pads, mode, value));
         int[] shape = x.shape();
         int[] outShape = shape.clone();
@@ -589,7 +592,7 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ optimiser
 
     @Override
-    public void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
+    public synchronized void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, double lr, double beta1, double beta2, double eps,
                          double weightDecay, boolean decoupled, long step) {
         requireFloat("adamStep", param, grad, expAvg, expAvgSq);
         for (Tensor t : new Tensor[]{param, grad, expAvg, expAvgSq})
@@ -631,7 +634,7 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ convolution
 
     @Override
-    public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
+    public synchronized Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
         requireFloat("conv2d", x, weight);
         Tensor xc = contiguous(x), wc = contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] xs = x.shape(), ws = weight.shape();
@@ -645,7 +648,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
+    public synchronized Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
         requireFloat("conv2dBackwardInput", gradOut, weight);
         Tensor gc = contiguous(gradOut), wc = contiguous(weight);
         int[] ws = weight.shape(), gs = gradOut.shape();
@@ -657,7 +660,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
+    public synchronized Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
         requireFloat("conv2dBackwardWeight", gradOut, x);
         Tensor gc = contiguous(gradOut), xc = contiguous(x);
         int[] xs = x.shape(), gs = gradOut.shape();
@@ -689,12 +692,12 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ pooling, resizing
 
     @Override
-    public Tensor avgPool2d(Tensor x, Pool2dParams p) {
+    public synchronized Tensor avgPool2d(Tensor x, Pool2dParams p) {
         return pool(0, x, p).values();
     }
 
     @Override
-    public ValuesIndices maxPool2d(Tensor x, Pool2dParams p) {
+    public synchronized ValuesIndices maxPool2d(Tensor x, Pool2dParams p) {
         return pool(1, x, p);
     }
 
@@ -714,7 +717,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) {
+    public synchronized Tensor upsample2d(Tensor x, int outH, int outW, boolean bilinear, boolean alignCorners) {
         requireFloat("upsample2d", x);
         Tensor xc = contiguous(x);
         int[] s = x.shape();
@@ -736,14 +739,14 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ indexing
 
     @Override
-    public Tensor indexSelect(Tensor x, int dim, Tensor index) {
+    public synchronized Tensor indexSelect(Tensor x, int dim, Tensor index) {
         int[] shape = x.shape();
         shape[dim] = index.numel();
         return gatherLaunch(1, x, dim, index, shape);
     }
 
     @Override
-    public Tensor gather(Tensor x, int dim, Tensor index) {
+    public synchronized Tensor gather(Tensor x, int dim, Tensor index) {
         return gatherLaunch(0, x, dim, index, index.shape());
     }
 
@@ -765,7 +768,7 @@ public final class TornadoBackend implements Backend {
     }
 
     @Override
-    public Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
+    public synchronized Tensor scatterAdd(Tensor index, Tensor src, int dim, int[] outShape) {
         requireFloat("scatterAdd", src);
         Tensor out = uninitialized(DType.F32, outShape);
         if (out.numel() == 0) return out;
@@ -791,7 +794,7 @@ public final class TornadoBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ random
 
     @Override
-    public void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {
+    public synchronized void fillRandom(Tensor dst, RandomKind kind, double a, double b, long seed, long offset) {
         requireFloat("fillRandom", dst);
         int n = dst.numel();
         if (n == 0) return;
