@@ -614,40 +614,31 @@ public final class TornadoKernels {
     // ------------------------------------------------------------------------------------------------ convolution
 
     /**
-     * Element (m, k) of the GEMM's left operand for conv mode a[0] (see {@link #conv}); groups are folded into the
-     * row-tile index by the caller.
+     * conv2d and its two gradients as implicit GEMMs (no im2col buffer), TILE x TILE tiles in local memory like
+     * {@link #matmul}; contiguous tensors. a[0] mode: 0 forward (M = O/g, N = batch x outH x outW, K = C/g x kH x kW),
+     * 1 input gradient (M = C/g, N = batch x H x W, K = O/g x kH x kW; the stride's holes read as 0), 2 weight gradient
+     * (M = O/g, N = C/g x kH x kW, K = batch x outH x outW). a[1] M, a[2] N, a[3] K, a[4] row tiles per group, a[5] x,
+     * a[6] weight, a[7] gradOut, a[8] bias (-1: none), a[9] result, a[10..26] batch, C, H, W, O, C/g, kH, kW, outH,
+     * outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW.
+     *
+     * <p>The arguments are read once into registers, and each work-item decodes its own fixed row (A loads) and column
+     * (B loads) before the K loop, so the loop decodes only k: reading the arguments per element from global memory
+     * (the first version) cost most of the time.
      */
-    static float convLoadA(FloatArray f, IntArray a, int g, int m, int k) {
+    public static void conv(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        float[] tileA = c.allocateFloatLocalArray(256);
+        float[] tileB = c.allocateFloatLocalArray(256);
+        int lx = c.localIdx;
+        int ly = c.localIdy;
         int mode = a.get(0);
-        int c = a.get(11);
-        int h = a.get(12);
-        int w = a.get(13);
-        int o = a.get(14);
-        int cg = a.get(15);
-        int kh = a.get(16);
-        int kw = a.get(17);
-        int oh = a.get(18);
-        int ow = a.get(19);
-        int og = a.get(20);
-        float v = 0.0f;
-        if (mode == 0) {
-            v = f.get(a.get(6) + (g * og + m) * cg * kh * kw + k); // weight row
-        } else if (mode == 1) {
-            int oc = k / (kh * kw);
-            int rem = k - oc * kh * kw;
-            v = f.get(a.get(6) + ((g * og + oc) * cg + m) * kh * kw + rem); // weight[oc][ic = m][i][j]
-        } else {
-            int b = k / (oh * ow);
-            int p = k - b * oh * ow;
-            v = f.get(a.get(7) + (b * o + g * og + m) * oh * ow + p); // gradOut[b][oc = m][y][x]
-        }
-        return v;
-    }
-
-    /** Element (k, col) of the GEMM's right operand for conv mode a[0]: an im2col (or col2im) gather, 0 outside. */
-    static float convLoadB(FloatArray f, IntArray a, int g, int k, int col) {
-        int mode = a.get(0);
-        int c = a.get(11);
+        int m = a.get(1);
+        int nn = a.get(2);
+        int kk = a.get(3);
+        int rowTiles = a.get(4);
+        int xOff = a.get(5);
+        int wOff = a.get(6);
+        int gOff = a.get(7);
+        int ch = a.get(11);
         int h = a.get(12);
         int w = a.get(13);
         int o = a.get(14);
@@ -663,99 +654,102 @@ public final class TornadoKernels {
         int pw = a.get(24);
         int dh = a.get(25);
         int dw = a.get(26);
-        float v = 0.0f;
-        if (mode == 1) {
-            int oc = k / (kh * kw);
-            int rem = k - oc * kh * kw;
-            int i = rem / kw;
-            int j = rem - i * kw;
-            int b = col / (h * w);
-            int p = col - b * h * w;
-            int iy = p / w;
-            int ix = p - iy * w;
-            int ty = iy + ph - i * dh;
-            int tx = ix + pw - j * dw;
-            if (ty >= 0 && tx >= 0) {
-                int y = ty / sh;
-                int x = tx / sw;
-                if (y * sh == ty && x * sw == tx && y < oh && x < ow) v = f.get(a.get(7) + ((b * o + g * og + oc) * oh + y) * ow + x);
-            }
-        } else {
-            // forward: k = (ic, i, j), col = (b, y, x); weight gradient: k = (b, y, x), col = (ic, i, j)
-            int r = k;
-            int q = col;
-            if (mode == 2) {
-                r = col;
-                q = k;
-            }
-            int ic = r / (kh * kw);
-            int rem = r - ic * kh * kw;
-            int i = rem / kw;
-            int j = rem - i * kw;
-            int b = q / (oh * ow);
-            int p = q - b * oh * ow;
-            int y = p / ow;
-            int x = p - y * ow;
-            int iy = y * sh - ph + i * dh;
-            int ix = x * sw - pw + j * dw;
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = f.get(a.get(5) + ((b * c + g * cg + ic) * h + iy) * w + ix);
-        }
-        return v;
-    }
-
-    /**
-     * conv2d and its two gradients as implicit GEMMs (no im2col buffer), TILE x TILE tiles in local memory like
-     * {@link #matmul}; contiguous tensors. a[0] mode: 0 forward (M = O/g, N = batch x outH x outW, K = C/g x kH x kW),
-     * 1 input gradient (M = C/g, N = batch x H x W, K = O/g x kH x kW; the stride's holes read as 0), 2 weight gradient
-     * (M = O/g, N = C/g x kH x kW, K = batch x outH x outW). a[1] M, a[2] N, a[3] K, a[4] row tiles per group, a[5] x,
-     * a[6] weight, a[7] gradOut, a[8] bias (-1: none), a[9] result, a[10..26] batch, C, H, W, O, C/g, kH, kW, outH,
-     * outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW.
-     */
-    public static void conv(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
-        float[] tileA = c.allocateFloatLocalArray(256);
-        float[] tileB = c.allocateFloatLocalArray(256);
-        int lx = c.localIdx;
-        int ly = c.localIdy;
-        int m = a.get(1);
-        int nn = a.get(2);
-        int kk = a.get(3);
-        int rowTiles = a.get(4);
+        int khw = kh * kw;
+        int ohw = oh * ow;
+        int hw = h * w;
         int gy = c.groupIdy;
         int g = gy / rowTiles;
-        int row = (gy - g * rowTiles) * 16 + ly;
-        int col = c.groupIdx * 16 + lx;
+        int row = (gy - g * rowTiles) * 16 + ly; // this work-item's A row (its output row too, with ly)
+        int col = c.groupIdx * 16 + lx;          // this work-item's B column (its output column too, with lx)
+        int aRow = row;
+        // Row of A fixed per work-item: its base address.
+        int aBase = 0;
+        if (mode == 0) aBase = wOff + (g * og + aRow) * cg * khw;
+        else if (mode == 1) aBase = wOff + aRow * khw;                 // + ((g og + oc) cg) khw + rem
+        else aBase = gOff + (g * og + aRow) * ohw;                     // + b o ohw + p
+        // Column of B fixed per work-item: decode it once.
+        int bb = 0;
+        int by = 0;
+        int bx = 0;
+        int bic = 0;
+        int bi = 0;
+        int bj = 0;
+        if (mode == 0) {
+            bb = col / ohw;
+            int p = col - bb * ohw;
+            by = p / ow;
+            bx = p - by * ow;
+        } else if (mode == 1) {
+            bb = col / hw;
+            int p = col - bb * hw;
+            by = p / w;
+            bx = p - by * w;
+        } else {
+            bic = col / khw;
+            int rem = col - bic * khw;
+            bi = rem / kw;
+            bj = rem - bi * kw;
+        }
         float acc = 0.0f;
         for (int t = 0; t < kk; t += 16) {
             int ka = t + lx;
             float va = 0.0f;
-            if (row < m && ka < kk) va = convLoadA(f, a, g, row, ka);
+            if (row < m && ka < kk) {
+                if (mode == 0) va = f.get(aBase + ka);
+                else if (mode == 1) {
+                    int oc = ka / khw;
+                    va = f.get(aBase + (g * og + oc) * cg * khw + (ka - oc * khw));
+                } else {
+                    int b = ka / ohw;
+                    va = f.get(aBase + b * o * ohw + (ka - b * ohw));
+                }
+            }
             tileA[ly * 16 + lx] = va;
             int kb = t + ly;
             float vb = 0.0f;
-            if (kb < kk && col < nn) vb = convLoadB(f, a, g, kb, col);
+            if (kb < kk && col < nn) {
+                if (mode == 0) {
+                    int ic = kb / khw;
+                    int rem = kb - ic * khw;
+                    int i = rem / kw;
+                    int j = rem - i * kw;
+                    int iy = by * sh - ph + i * dh;
+                    int ix = bx * sw - pw + j * dw;
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + ((bb * ch + g * cg + ic) * h + iy) * w + ix);
+                } else if (mode == 1) {
+                    int oc = kb / khw;
+                    int rem = kb - oc * khw;
+                    int i = rem / kw;
+                    int j = rem - i * kw;
+                    int ty = by + ph - i * dh;
+                    int tx = bx + pw - j * dw;
+                    if (ty >= 0 && tx >= 0) {
+                        int y = ty / sh;
+                        int x = tx / sw;
+                        if (y * sh == ty && x * sw == tx && y < oh && x < ow) vb = f.get(gOff + ((bb * o + g * og + oc) * oh + y) * ow + x);
+                    }
+                } else {
+                    int b = kb / ohw;
+                    int p = kb - b * ohw;
+                    int y = p / ow;
+                    int x = p - y * ow;
+                    int iy = y * sh - ph + bi * dh;
+                    int ix = x * sw - pw + bj * dw;
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + ((b * ch + g * cg + bic) * h + iy) * w + ix);
+                }
+            }
             tileB[ly * 16 + lx] = vb;
             c.localBarrier();
             for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
             c.localBarrier();
         }
         if (row < m && col < nn) {
-            int mode = a.get(0);
-            int o = a.get(14);
-            int oh = a.get(18);
-            int ow = a.get(19);
-            int og = a.get(20);
             if (mode == 0) {
-                int b = col / (oh * ow);
-                int p = col - b * oh * ow;
                 int oc = g * og + row;
                 if (a.get(8) >= 0) acc += f.get(a.get(8) + oc);
-                f.set(a.get(9) + (b * o + oc) * oh * ow + p, acc);
+                f.set(a.get(9) + (bb * o + oc) * ohw + (col - bb * ohw), acc);
             } else if (mode == 1) {
-                int ch = a.get(11);
-                int hw = a.get(12) * a.get(13);
-                int b = col / hw;
-                int p = col - b * hw;
-                f.set(a.get(9) + (b * ch + g * a.get(15) + row) * hw + p, acc);
+                f.set(a.get(9) + (bb * ch + g * cg + row) * hw + (col - bb * hw), acc);
             } else {
                 f.set(a.get(9) + (g * og + row) * nn + col, acc);
             }
