@@ -559,8 +559,11 @@ public final class Tensor {
         return out;
     }
 
-    /** Writes {@code src} (broadcast to this shape, converted to this dtype) into this tensor's elements, in place. */
+    /** Writes {@code src} (broadcast to this shape, converted to this dtype, from any device) into this tensor's elements, in place. */
     public Tensor copyFrom(Tensor src) {
+        // A device source into a host tensor: the host backend cannot read device storage, so download it first
+        // (a host source into a device tensor is uploaded by the device backend's copyInto).
+        if (device().equals(Device.CPU) && !src.device().equals(Device.CPU)) src = src.to(Device.CPU);
         Tensor s = src.expandTo("copyFrom", shape);
         backend().copyInto(s, this);
         return this;

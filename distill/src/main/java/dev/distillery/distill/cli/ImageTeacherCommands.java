@@ -7,6 +7,7 @@ import dev.distillery.distill.train.Checkpoint;
 import dev.distillery.distill.train.RunDir;
 import dev.distillery.distill.viz.ImageGrid;
 import dev.distillery.autograd.optim.Ema;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Safetensors;
@@ -32,7 +33,7 @@ final class ImageTeacherCommands {
      * @param guidance classifier-free guidance scale w (1: none)
      */
     static void sample(Path run, Path checkpoint, Integer n, Integer steps, boolean heun, boolean noEma, double guidance, long seed, Path out,
-                       PrintWriter pw) throws IOException {
+                       PrintWriter pw, Device device) throws IOException {
         ImageTeacherConfig cfg = ImageTeacherTrainer.readConfig(run);
         if (guidance != 1 && cfg.classes() == 0) throw new IllegalArgumentException("--guidance needs a class-conditional teacher; " + run + " is unconditional");
         int count = n != null ? n : cfg.gridSamples();
@@ -41,6 +42,7 @@ final class ImageTeacherCommands {
         if (ck == null) ck = new Checkpoint(run.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
                 .orElseThrow(() -> new IllegalArgumentException("--run " + run + ": no complete checkpoint yet"));
         EdmDenoiserNet net = ImageTeacherTrainer.newNet(cfg);
+        net.module().to(device); // before the EMA, which keeps its shadow where the weights are
         Ema ema = new Ema(net.module(), cfg.emaDecay());
         long step = Checkpoint.load(ck, net.module(), ema, null).step();
         if (!noEma) ema.copyTo(net.module());

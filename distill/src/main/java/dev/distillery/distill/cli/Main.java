@@ -12,6 +12,7 @@ import dev.distillery.distill.data.Toy2d;
 import dev.distillery.distill.viz.ScatterPlot;
 import dev.distillery.autograd.optim.Ema;
 import dev.distillery.models.diffusion.EdmPreconditioning;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Safetensors;
@@ -149,6 +150,7 @@ public final class Main implements Runnable {
         @Spec CommandSpec spec;
         @Mixin TeacherOptions opts;
         @Mixin ImageTeacherOptions imageOpts;
+        @Mixin DeviceOption deviceOpt;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory (must not exist or be empty). Default: runs/teacher-<dataset>-<timestamp>.") Path out;
         @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its newest checkpoint (its config.json wins; other flags are ignored).") Path resume;
         @Option(names = "--stop-after", paramLabel = "STEP", defaultValue = "0", description = "Stop after this step as if interrupted (0: run to --steps); continue with --resume.") long stopAfter;
@@ -158,11 +160,12 @@ public final class Main implements Runnable {
             PrintWriter pw = spec.commandLine().getOut();
             PrintStream log = printStream(pw);
             if (stopAfter < 0) throw new ParameterException(spec.commandLine(), "--stop-after must be >= 0, got " + stopAfter);
+            Device device = deviceOpt.resolve();
             TeacherTrainer.Result r;
             if (resume != null) {
                 if (!Files.isDirectory(resume)) throw new ParameterException(spec.commandLine(), "--resume " + resume + ": no such run directory");
                 boolean image = Files.isRegularFile(resume.resolve(RunDir.CONFIG_FILE)) && ImageTeacherTrainer.isImageRun(resume);
-                r = image ? ImageTeacherTrainer.resume(resume, stopAfter, log) : TeacherTrainer.resume(resume, stopAfter, log);
+                r = image ? ImageTeacherTrainer.resume(resume, stopAfter, log, device) : TeacherTrainer.resume(resume, stopAfter, log, device);
             } else if (ImageTeacherConfig.isImageDataset(opts.dataset)) {
                 ImageTeacherConfig cfg = imageOpts.config(opts, spec.commandLine().getParseResult(), commandString(spec));
                 try {
@@ -170,7 +173,7 @@ public final class Main implements Runnable {
                 } catch (IllegalArgumentException e) {
                     throw new ParameterException(spec.commandLine(), e.getMessage());
                 }
-                r = ImageTeacherTrainer.train(cfg, out != null ? out : timestamped("teacher-" + cfg.dataset()), stopAfter, log);
+                r = ImageTeacherTrainer.train(cfg, out != null ? out : timestamped("teacher-" + cfg.dataset()), stopAfter, log, device);
             } else {
                 TeacherConfig cfg = opts.config(commandString(spec));
                 try {
@@ -182,7 +185,7 @@ public final class Main implements Runnable {
                     throw new ParameterException(spec.commandLine(), e.getMessage());
                 }
                 Path dir = out != null ? out : timestamped("teacher-" + cfg.dataset());
-                r = TeacherTrainer.train(cfg, dir, stopAfter, log);
+                r = TeacherTrainer.train(cfg, dir, stopAfter, log, device);
             }
             log.flush();
             printResult(pw, r);
@@ -270,6 +273,7 @@ public final class Main implements Runnable {
         @Option(names = "--seed", defaultValue = "0", description = "Sampling seed. Default: ${DEFAULT-VALUE}.") long seed;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Output directory; default: RUN_DIR/samples.") Path out;
         @Option(names = "--guidance", paramLabel = "W", defaultValue = "1", description = "Class-conditional image teachers: classifier-free guidance scale (1: none). Default: ${DEFAULT-VALUE}.") double guidance;
+        @Mixin DeviceOption deviceOpt;
 
         @Override
         public Integer call() throws Exception {
@@ -281,11 +285,12 @@ public final class Main implements Runnable {
                 case "euler" -> false;
                 default -> throw new ParameterException(cl, "--sampler must be heun or euler, got '" + sampler + "'");
             };
+            Device device = deviceOpt.resolve();
             if (!Files.isRegularFile(run.resolve(RunDir.CONFIG_FILE))) throw new ParameterException(cl, "--run " + run + ": not a run directory (no config.json)");
             if (ImageTeacherTrainer.isImageRun(run)) {
                 var pr = cl.getParseResult();
                 ImageTeacherCommands.sample(run, checkpoint, pr.hasMatchedOption("-n") ? n : null, pr.hasMatchedOption("--steps") ? steps : null, heun, noEma,
-                        guidance, seed, out, cl.getOut());
+                        guidance, seed, out, cl.getOut(), device);
                 return 0;
             }
             TeacherConfig cfg;
@@ -296,6 +301,7 @@ public final class Main implements Runnable {
             if (ck == null) ck = new Checkpoint(run.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest()
                     .orElseThrow(() -> new ParameterException(cl, "--run " + run + ": no complete checkpoint yet"));
             MlpDenoiser model = TeacherTrainer.newModel(cfg);
+            model.to(device); // before the EMA, which keeps its shadow where the weights are
             Ema ema = new Ema(model, cfg.emaDecay());
             long step = Checkpoint.load(ck, model, ema, null).step();
             if (!noEma) ema.copyTo(model);

@@ -30,7 +30,7 @@ public final class DdpmEpsLoss {
             signalScale[i] = Math.sqrt(alphaBar);
             noiseScale[i] = Math.sqrt(1 - alphaBar);
         }
-        Tensor noise = Tensor.randn(noiseRng, DType.F32, x0.shape());
+        Tensor noise = Tensor.randn(noiseRng, DType.F32, x0.shape()).to(x0.device()); // drawn on the host: the same stream on every device
         Tensor xt = x0.mul(EdmDenoiserNet.perSample(signalScale, x0)).add(noise.mul(EdmDenoiserNet.perSample(noiseScale, x0)));
         Variable epsHat = net.predictEps(Variable.constant(xt), t, cond);
         return epsHat.sub(Variable.constant(noise)).square().mean();

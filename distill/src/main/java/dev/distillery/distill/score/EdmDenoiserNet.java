@@ -48,6 +48,12 @@ public interface EdmDenoiserNet {
     /** A network of the same architecture holding a copy of this one's weights (no shared storage). */
     EdmDenoiserNet copy();
 
+    /** Where the weights are: the device of the first parameter ({@link Module#to} moves them all together). */
+    default dev.distillery.tensor.Device device() {
+        var it = module().namedParameters().values().iterator();
+        return it.hasNext() ? it.next().device() : dev.distillery.tensor.Device.CPU;
+    }
+
     /** This network as a sampler's {@link Denoiser} (EDM convention, shared sigma), with fixed conditioning. */
     default Denoiser asDenoiser(Tensor cond) {
         return (x, s) -> {
@@ -64,11 +70,11 @@ public interface EdmDenoiserNet {
         module().loadStateDict(from.module().stateDict(), true);
     }
 
-    /** Per-sample values as a tensor [B, 1, ..., 1] of {@code like}'s dtype that broadcasts against {@code like} [B, ...]. */
+    /** Per-sample values as a tensor [B, 1, ..., 1] of {@code like}'s dtype, on its device, that broadcasts against {@code like} [B, ...]. */
     static Tensor perSample(double[] v, Tensor like) {
         int[] shape = new int[like.dim()];
         java.util.Arrays.fill(shape, 1);
         shape[0] = v.length;
-        return Tensor.of(v, shape).to(like.dtype());
+        return Tensor.of(v, shape).to(like.dtype()).to(like.device());
     }
 }

@@ -17,7 +17,7 @@ public final class EdmLoss {
     /** The loss as a graph node (call {@code backward()} on it); gradients flow to the net's parameters. */
     public static Variable loss(EdmDenoiserNet net, Tensor x0, Tensor cond, double pMean, double pStd, Rng noiseRng, Rng sigmaRng) {
         double[] sigma = new NoiseLevels.LogNormal(pMean, pStd).sample(sigmaRng, x0.size(0));
-        Tensor noise = Tensor.randn(noiseRng, DType.F32, x0.shape());
+        Tensor noise = Tensor.randn(noiseRng, DType.F32, x0.shape()).to(x0.device()); // drawn on the host: the same stream on every device
         return DenoisingScoreMatching.loss(net, x0, cond, sigma, noise);
     }
 }

@@ -15,6 +15,7 @@ import dev.distillery.distill.train.NanGuard;
 import dev.distillery.distill.train.Progress;
 import dev.distillery.distill.train.RunDir;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -34,6 +35,12 @@ import java.util.Map;
  * steps; every {@code checkpointEvery} steps (and at the end) an atomic checkpoint (model, EMA, optimiser, the
  * generators and the data loader's position) followed by the caller's {@link CheckpointHook} on the EMA weights
  * (sample pictures).
+ *
+ * <p>Devices: the loop trains where the net's weights are ({@link EdmDenoiserNet#device()}; move the net with
+ * {@code module().to(device)} before calling {@link #run}, which makes the optimiser and the EMA after that). Batches,
+ * labels and noise are drawn on the host exactly as on the CPU and moved to the device; checkpoints are written from
+ * host copies (the safetensors writer downloads) and restored into the device tensors; the EMA copies given to the
+ * hook and returned are on the same device.
  *
  * <p>Random streams, all forks of {@code new Rng(seed)}: 2 the noise, 3 ln sigma (edm) or the timestep t (ddpm-eps;
  * checkpointed under the same name "sigma"), 4 label dropout (only when labels are dropped). With class labels, each
@@ -76,6 +83,7 @@ public final class EdmTeacherLoop {
         if (s.objective() == TeacherObjective.DDPM_EPS && !(net instanceof DdpmEpsNet))
             throw new IllegalArgumentException("--objective ddpm-eps trains an epsilon-prediction DdpmEpsNet, got " + net.getClass().getSimpleName());
         var model = net.module();
+        Device device = net.device();
         Ema ema = new Ema(model, s.emaDecay());
         Adam opt = Adam.adamW(model.namedParameters(), s.lr(), 0.9, 0.999, 1e-8, s.weightDecay());
         LrSchedule sched = LrSchedule.cosine(s.lr(), s.lr() * s.minLrFraction(), s.warmup(), s.steps());
@@ -104,7 +112,7 @@ public final class EdmTeacherLoop {
             step++;
             opt.setLearningRate(sched.at(step));
             DataLoader.Batch batch = loader.next();
-            Tensor x0 = batch.images().to(DType.F32);
+            Tensor x0 = batch.images().to(DType.F32).to(device);
             Tensor cond = null;
             if (conditional) {
                 long[] labels = batch.labels().clone();
@@ -112,7 +120,7 @@ public final class EdmTeacherLoop {
                     double[] u = Tensor.rand(labelRng, DType.F64, labels.length).toDoubleArray();
                     for (int i = 0; i < labels.length; i++) if (u[i] < s.labelDropout()) labels[i] = s.nullLabel();
                 }
-                cond = Tensor.ofLongs(labels, labels.length);
+                cond = Tensor.ofLongs(labels, labels.length).to(device);
             }
             opt.zeroGrad();
             var lossVar = switch (s.objective()) {
@@ -161,6 +169,7 @@ public final class EdmTeacherLoop {
 
     private static EdmDenoiserNet emaCopy(EdmDenoiserNet net, Ema ema) {
         EdmDenoiserNet copy = net.copy();
+        copy.module().to(net.device());
         ema.copyTo(copy.module());
         return copy;
     }

@@ -22,6 +22,7 @@ import dev.distillery.models.diffusion.Guidance;
 import dev.distillery.models.diffusion.Sigmas;
 import dev.distillery.models.unet.UNet2DModel;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Json;
@@ -63,15 +64,25 @@ public final class ImageTeacherTrainer {
 
     /** A new run in {@code dir} (empty or absent). {@code stopAfter} (0: none) stops after that step, as a kill would. */
     public static TeacherTrainer.Result train(ImageTeacherConfig cfg, Path dir, long stopAfter, PrintStream log) throws IOException {
+        return train(cfg, dir, stopAfter, log, Device.CPU);
+    }
+
+    /** {@link #train(ImageTeacherConfig, Path, long, PrintStream)} with the net moved once to {@code device} and trained there. */
+    public static TeacherTrainer.Result train(ImageTeacherConfig cfg, Path dir, long stopAfter, PrintStream log, Device device) throws IOException {
         cfg.validate();
         Dataset data = loadData(cfg);   // before creating the run, so a bad --data leaves nothing behind
         RunDir run = RunDir.create(dir, cfg.toMap());
         writeDataGrid(cfg, data, run);
-        return loop(cfg, data, run, null, stopAfter, log);
+        return loop(cfg, data, run, null, stopAfter, log, device);
     }
 
     /** Continues the run in {@code dir} from its newest complete checkpoint. */
     public static TeacherTrainer.Result resume(Path dir, long stopAfter, PrintStream log) throws IOException {
+        return resume(dir, stopAfter, log, Device.CPU);
+    }
+
+    /** {@link #resume(Path, long, PrintStream)} on {@code device}. */
+    public static TeacherTrainer.Result resume(Path dir, long stopAfter, PrintStream log, Device device) throws IOException {
         ImageTeacherConfig cfg = readConfig(dir);
         Optional<Path> latest = new Checkpoint(dir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest();
         long step = latest.isPresent() ? Checkpoint.readState(latest.get()).step() : 0;
@@ -81,7 +92,7 @@ public final class ImageTeacherTrainer {
         }
         Dataset data = loadData(cfg);
         RunDir run = RunDir.resume(dir, step);
-        return loop(cfg, data, run, latest.orElse(null), stopAfter, log);
+        return loop(cfg, data, run, latest.orElse(null), stopAfter, log, device);
     }
 
     /** The image config of run {@code dir}; errors name the directory. */
@@ -145,9 +156,11 @@ public final class ImageTeacherTrainer {
         return cfg.data() == ImageTeacherConfig.Data.DIGITS ? new int[]{1, 8, 8} : new int[]{1, 32, 32};
     }
 
-    private static TeacherTrainer.Result loop(ImageTeacherConfig cfg, Dataset data, RunDir run, Path from, long stopAfter, PrintStream log) throws IOException {
+    private static TeacherTrainer.Result loop(ImageTeacherConfig cfg, Dataset data, RunDir run, Path from, long stopAfter, PrintStream log, Device device)
+            throws IOException {
         try (run) {
             EdmDenoiserNet net = newNet(cfg);
+            net.module().to(device); // once, before the loop makes the optimiser and the EMA
             long nullLabel = cfg.classes() > 0 ? cfg.classes() : -1;
             LOG.log(System.Logger.Level.INFO, "{0} teacher: {1} parameters, {2} training images", cfg.dataset(), net.module().parameterCount(), data.size());
             DataLoader loader = new DataLoader(data, cfg.batchSize(), true, true, cfg.hflip(), cfg.seed());
@@ -206,22 +219,25 @@ public final class ImageTeacherTrainer {
         List<Tensor> parts = new ArrayList<>();
         // more than one chunk takes minutes for a UNet: show progress (samples done, ETA)
         dev.distillery.distill.train.Progress bar = n > SAMPLE_CHUNK ? dev.distillery.distill.train.Progress.stderr("sampling", n).start(0) : null;
+        // The starting noise is drawn on the host (the same on every device), sampled where the net's weights are,
+        // and the samples come back to the host.
+        Device dev = net.device();
         try (var g = NoGrad.enter()) {
             for (int start = 0; start < n; start += SAMPLE_CHUNK) {
                 int len = Math.min(SAMPLE_CHUNK, n - start);
-                Tensor xc = x.narrow(0, start, len).contiguous();
+                Tensor xc = x.narrow(0, start, len).contiguous().to(dev);
                 Denoiser d;
                 if (labels == null) d = net.asDenoiser(null);
                 else {
-                    Tensor lc = labels.narrow(0, start, len).contiguous();
+                    Tensor lc = labels.narrow(0, start, len).contiguous().to(dev);
                     d = net.asDenoiser(lc);
                     if (guidance != 1) {
                         long[] nul = new long[len];
                         java.util.Arrays.fill(nul, net.nullLabel());
-                        d = Guidance.cfg(net.asDenoiser(Tensor.ofLongs(nul, len)), d, guidance);
+                        d = Guidance.cfg(net.asDenoiser(Tensor.ofLongs(nul, len).to(dev)), d, guidance);
                     }
                 }
-                parts.add(heun ? EdmSampler.heun(d, xc, sigmas, null) : EdmSampler.euler(d, xc, sigmas, null));
+                parts.add((heun ? EdmSampler.heun(d, xc, sigmas, null) : EdmSampler.euler(d, xc, sigmas, null)).to(Device.CPU));
                 if (bar != null) bar.update(start + len, "");
             }
         }

@@ -8,6 +8,7 @@ import dev.distillery.autograd.nn.TimestepEmbedding;
 import dev.distillery.models.diffusion.Denoiser;
 import dev.distillery.models.diffusion.EdmPreconditioning;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 
@@ -55,9 +56,14 @@ public final class MlpDenoiser extends Module {
         return new MlpDenoiser(dim, width, depth, embDim, rng);
     }
 
-    /** Sinusoidal features [B, embDim] of the per-sample c_noise values. */
+    /** Sinusoidal features [B, embDim] of the per-sample c_noise values, on the device of this network's weights. */
     public Tensor embed(double[] cNoise) {
-        return TimestepEmbedding.sinusoidal(Tensor.of(cNoise, cNoise.length).to(DType.F32), embDim, true, 0, EMB_SCALE, EMB_MAX_PERIOD);
+        return TimestepEmbedding.sinusoidal(Tensor.of(cNoise, cNoise.length).to(DType.F32).to(device()), embDim, true, 0, EMB_SCALE, EMB_MAX_PERIOD);
+    }
+
+    /** Where this network's weights are (see {@link #to}). */
+    public Device device() {
+        return inX.weight.device();
     }
 
     /** F(xIn; cNoise) for xIn = c_in x of shape [B, dim] and one c_noise per row. */
@@ -67,13 +73,16 @@ public final class MlpDenoiser extends Module {
         return layers.get(layers.size() - 1).forward(h);
     }
 
-    /** The preconditioned denoiser D(x; sigma) for samplers (runs under {@link NoGrad}). */
+    /**
+     * The preconditioned denoiser D(x; sigma) for samplers (runs under {@link NoGrad}). It evaluates on the device of
+     * the weights and answers on the device of {@code x} (no transfer when they agree).
+     */
     public Denoiser denoiser(EdmPreconditioning precond) {
         Denoiser raw = (xIn, cNoise) -> {
             double[] c = new double[xIn.size(0)];
             java.util.Arrays.fill(c, cNoise);
             try (var g = NoGrad.enter()) {
-                return forward(Variable.constant(xIn.to(DType.F32)), c).value();
+                return forward(Variable.constant(xIn.to(DType.F32).to(device())), c).value().to(xIn.device());
             }
         };
         return precond.wrap(raw);

@@ -18,6 +18,7 @@ import dev.distillery.models.diffusion.EdmSampler;
 import dev.distillery.models.diffusion.Sigmas;
 import dev.distillery.models.diffusion.SlicedWasserstein;
 import dev.distillery.tensor.DType;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Safetensors;
@@ -54,14 +55,27 @@ public final class TeacherTrainer {
 
     /** A new run in {@code dir} (which must be empty or absent). {@code stopAfter} (0: none) stops early after that step, as a kill would. */
     public static Result train(TeacherConfig cfg, Path dir, long stopAfter, PrintStream log) throws IOException {
+        return train(cfg, dir, stopAfter, log, Device.CPU);
+    }
+
+    /**
+     * {@link #train(TeacherConfig, Path, long, PrintStream)} on {@code device}: the model is built on the host (the
+     * same initial weights), moved there once, and trained there; data and noise are drawn on the host as on the CPU.
+     */
+    public static Result train(TeacherConfig cfg, Path dir, long stopAfter, PrintStream log, Device device) throws IOException {
         cfg.validate();
         if (Double.isNaN(cfg.sigmaData())) cfg = cfg.withSigmaData(dataStd(cfg));
         RunDir run = RunDir.create(dir, cfg.toMap());
-        return loop(cfg, run, null, stopAfter, log);
+        return loop(cfg, run, null, stopAfter, log, device);
     }
 
     /** Continues the run in {@code dir} from its newest complete checkpoint (or from scratch if it has none). */
     public static Result resume(Path dir, long stopAfter, PrintStream log) throws IOException {
+        return resume(dir, stopAfter, log, Device.CPU);
+    }
+
+    /** {@link #resume(Path, long, PrintStream)} on {@code device} (a run may continue on another device than it started on). */
+    public static Result resume(Path dir, long stopAfter, PrintStream log, Device device) throws IOException {
         if (!Files.isRegularFile(dir.resolve(RunDir.CONFIG_FILE)))
             throw new IllegalArgumentException("--resume " + dir + ": not a run directory (no " + RunDir.CONFIG_FILE + ")");
         TeacherConfig cfg;
@@ -75,7 +89,7 @@ public final class TeacherTrainer {
             return new Result(dir, step, Map.of(), null);
         }
         RunDir run = RunDir.resume(dir, step);
-        return loop(cfg, run, latest.orElse(null), stopAfter, log);
+        return loop(cfg, run, latest.orElse(null), stopAfter, log, device);
     }
 
     /** Per-coordinate standard deviation of the training set (pooled over both coordinates). */
@@ -97,10 +111,12 @@ public final class TeacherTrainer {
         return new MlpDenoiser(cfg.width(), cfg.depth(), cfg.embDim(), new Rng(cfg.seed()));
     }
 
-    private static Result loop(TeacherConfig cfg, RunDir run, Path from, long stopAfter, PrintStream log) throws IOException {
+    private static Result loop(TeacherConfig cfg, RunDir run, Path from, long stopAfter, PrintStream log, Device device) throws IOException {
         try (run) {
             EdmPreconditioning pre = new EdmPreconditioning(cfg.sigmaData());
-            EdmMlpNet net = new EdmMlpNet(newModel(cfg), pre);
+            MlpDenoiser model = newModel(cfg);
+            model.to(device); // once, before the loop makes the optimiser and the EMA
+            EdmMlpNet net = new EdmMlpNet(model, pre);
             DataLoader loader = new DataLoader(Toy2d.dataset(cfg.kind(), cfg.dataSize(), cfg.seed() + DATA_SEED_OFFSET), cfg.batchSize(), true, true, false, cfg.seed());
             EdmTeacherLoop.Settings settings = new EdmTeacherLoop.Settings(TeacherObjective.EDM, "teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(),
                     cfg.weightDecay(), cfg.warmup(), cfg.gradClip(), cfg.emaDecay(), cfg.pMean(), cfg.pStd(), cfg.checkpointEvery(), cfg.keepCheckpoints(),
@@ -128,16 +144,19 @@ public final class TeacherTrainer {
         return loss.item();
     }
 
-    /** {@code n} Heun samples of the EDM ODE from {@code model} on the Karras grid (0.002 .. 80, rho 7). */
+    /**
+     * {@code n} Heun samples of the EDM ODE from {@code model} on the Karras grid (0.002 .. 80, rho 7): the starting
+     * noise is drawn on the host, sampled where the model's weights are, and the samples returned on the host.
+     */
     public static Tensor sample(MlpDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng) {
         return sample(model, pre, n, steps, rng, true);
     }
 
     public static Tensor sample(MlpDenoiser model, EdmPreconditioning pre, int n, int steps, Rng rng, boolean heun) {
         double[] sigmas = Sigmas.karras(steps, SIGMA_MIN, SIGMA_MAX, RHO);
-        Tensor x = EdmSampler.initialNoise(rng, sigmas[0], DType.F32, n, 2);
+        Tensor x = EdmSampler.initialNoise(rng, sigmas[0], DType.F32, n, 2).to(model.device());
         try (var g = NoGrad.enter()) {
-            return heun ? EdmSampler.heun(model.denoiser(pre), x, sigmas, null) : EdmSampler.euler(model.denoiser(pre), x, sigmas, null);
+            return (heun ? EdmSampler.heun(model.denoiser(pre), x, sigmas, null) : EdmSampler.euler(model.denoiser(pre), x, sigmas, null)).to(Device.CPU);
         }
     }
 
