@@ -46,8 +46,8 @@ public interface Storage {
     static Storage allocate(DType dtype, int length) {
         if (length < 0) throw new IllegalArgumentException("storage length must be >= 0, got " + length);
         return switch (dtype) {
-            case F32 -> new FloatStorage(new float[length]);
-            case F64 -> new DoubleStorage(new double[length]);
+            case F32 -> new FloatStorage(BufferPool.freshFloats(length)); // fresh, zeroed; drops the pool's arrays if the heap is full
+            case F64 -> new DoubleStorage(BufferPool.freshDoubles(length));
             case I64 -> new LongStorage(new long[length]);
             case BOOL -> new BoolStorage(new byte[length]);
             case F16, BF16 -> new HalfStorage(new short[length], dtype);
