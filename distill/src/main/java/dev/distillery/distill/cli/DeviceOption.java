@@ -5,7 +5,7 @@ import dev.distillery.tensor.backend.Backends;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code --device} flag of {@code train-teacher} and {@code sample}: {@code cpu} (the default) or an accelerator
+ * The {@code --device} flag of {@code train-teacher}, {@code sample} and {@code distill}: {@code cpu} (the default) or an accelerator
  * such as {@code tornado:0} (the TornadoVM backend; see the README). The device is checked before any work starts: a
  * malformed value or a backend that is not on the class path is a one-line usage error naming the flag (exit code 2).
  */

@@ -10,6 +10,7 @@ import dev.distillery.distill.metrics.FeatureClassifier;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.teacher.TeacherConfig;
 import dev.distillery.distill.teacher.Teachers;
+import dev.distillery.tensor.Device;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +29,8 @@ import java.util.concurrent.Callable;
 @Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Distil a trained teacher into a one-step generator by score distillation: --method baseline (Diff-Instruct/DMD2 form),",
                 "disback (Stage 1 records a degradation path once, Stage 2 backtracks along it) or warm-fake (ablation).",
-                "Writes config.json, metrics.jsonl, checkpoints/, samples/, plots/ and report.md into the run directory; --resume continues it."})
+                "Writes config.json, metrics.jsonl, checkpoints/, samples/, plots/ and report.md into the run directory; --resume continues it.",
+                "--device tornado:N trains teacher copies, generator and fake score on an accelerator (the run directory does not depend on it)."})
 final class Distill implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -73,19 +75,23 @@ final class Distill implements Callable<Integer> {
     @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory (must not exist or be empty). Default: runs/distill-<method>-<timestamp>.") Path out;
     @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its newest checkpoint (its config.json wins).") Path resume;
     @Option(names = "--stop-after", paramLabel = "ITER", defaultValue = "0", description = "Stop after this iteration as if interrupted (0: run to the end).") long stopAfter;
+    @CommandLine.Mixin DeviceOption deviceOpt;
 
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         PrintWriter pw = cl.getOut();
         PrintStream log = Main.printStream(pw);
+        Device device = deviceOpt.resolve();
         DistillRun.Result r;
         if (resume != null) {
             if (!Files.isDirectory(resume)) throw new ParameterException(cl, "--resume " + resume + ": no such run directory");
             DistillRunConfig cfg = DistillRun.readConfig(resume);
             Path t = Path.of(cfg.teacher());
             Teachers.Loaded lt = Teachers.load(t);
-            r = DistillRun.resume(lt.net(), pathDir(cfg, t, lt.net()), evaluator(lt, cfg), resume, stopAfter, log);
+            Path pd = pathDir(cfg, t, lt.net());
+            lt.net().module().to(device); // once: the run trains where the teacher is (checkpoints hold host tensors, so any device resumes)
+            r = DistillRun.resume(lt.net(), pd, evaluator(lt, cfg), resume, stopAfter, log);
         } else {
             if (teacher == null) throw new ParameterException(cl, "--teacher RUN_DIR is required (or --resume RUN_DIR)");
             DistillRunConfig cfg = opts.config(teacher, Main.commandString(spec));
@@ -96,7 +102,9 @@ final class Distill implements Callable<Integer> {
             }
             Teachers.Loaded lt = Teachers.load(teacher);
             Path dir = out != null ? out : Main.timestamped("distill-" + DistillMethod.parse(cfg.method()).cliName());
-            r = DistillRun.start(cfg, lt.net(), pathDir(cfg, teacher, lt.net()), evaluator(lt, cfg), dir, stopAfter, log);
+            Path pd = pathDir(cfg, teacher, lt.net());
+            lt.net().module().to(device); // once, before the run makes its copies and optimisers
+            r = DistillRun.start(cfg, lt.net(), pd, evaluator(lt, cfg), dir, stopAfter, log);
         }
         log.flush();
         if (r.report() != null) {

@@ -35,7 +35,10 @@ import java.util.Map;
  * G^0 is the initial generator, {@code teacher(sigma_init z; sigma_init)}; it and the teacher are only read (the
  * teacher's weights are digested before and after to prove it). Nodes are written to disk as they are made (only the
  * score weights, {@link DegradationPath}), with the Adam state and the random streams of the last node beside them, so
- * an interrupted recording continues from its last node bit for bit; a complete path is reused as is.
+ * an interrupted recording continues from its last node bit for bit; a complete path is reused as is. The recording
+ * runs where the teacher's weights are: latents, noise and labels are drawn on the host and moved, and the nodes
+ * and the optimiser state are written as host tensors (the safetensors writer downloads), so a path recorded on one
+ * device is reused on any other.
  */
 public final class DegradationRecorder {
     private static final System.Logger LOG = System.getLogger(DegradationRecorder.class.getName());
@@ -66,7 +69,7 @@ public final class DegradationRecorder {
             }
         }
         NoiseLevels noise = NoiseLevels.parse(spec.noise());
-        EdmDenoiserNet degrading = teacher.copy();
+        EdmDenoiserNet degrading = teacher.copyOnDevice(); // where the teacher is, before the optimiser is made
         Adam opt = Adam.adam(degrading.module().namedParameters(), spec.lr(), spec.beta1(), spec.beta2(), 1e-8, 0);
         OneStepGenerator initial = new OneStepGenerator(teacher, spec.sigmaInit());
         Rng base = new Rng(spec.seed());
@@ -107,10 +110,10 @@ public final class DegradationRecorder {
         double loss = Double.NaN;
         while (step < end) {
             step++;
-            Tensor cond = conditions == null ? null : conditions.sample(condRng, spec.batchSize());
+            Tensor cond = conditions == null ? null : conditions.sample(condRng, spec.batchSize()).to(degrading.device()); // host draws, moved
             Tensor x0 = initial.sample(initial.latents(latentRng, spec.batchSize()), cond);
             double[] sigma = noise.sample(sigmaRng, spec.batchSize());
-            Tensor n = Tensor.randn(noiseRng, DType.F32, x0.shape());
+            Tensor n = Tensor.randn(noiseRng, DType.F32, x0.shape()).to(x0.device());
             opt.zeroGrad();
             Variable l = DenoisingScoreMatching.loss(degrading, x0, cond, sigma, n);
             l.backward();

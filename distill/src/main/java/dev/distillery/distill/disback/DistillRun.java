@@ -31,6 +31,12 @@ import java.util.Optional;
  * logging {@code metrics.jsonl}, checkpointing generator, EMA, fake score, both optimisers, the random streams and
  * the iteration atomically, and writing sample pictures, metric curves and {@code report.md}. {@link #resume}
  * continues from the newest checkpoint bit for bit.
+ *
+ * <p>Devices: the run trains where the teacher's weights are ({@link EdmDenoiserNet#device()}; move the teacher with
+ * {@code module().to(device)} before calling {@link #start} or {@link #resume}). Generator, fake score, path slot and
+ * the Stage-1 copy are made there before their optimisers; random draws are made on the host exactly as on the CPU
+ * and moved; checkpoints and path nodes are written as host tensors, so a run or path made on one device resumes or
+ * is reused on any other; evaluation samples come back to the host.
  */
 public final class DistillRun {
     /** The generator is the run's model (so tools that read {@code model.safetensors} / {@code ema.safetensors} find it). */
@@ -100,7 +106,7 @@ public final class DistillRun {
                 k = st.step();
                 log.println("Resumed " + run.root() + " from " + from.getFileName() + " (iteration " + k + " of " + cfg.iterations() + ")");
             }
-            EdmDenoiserNet evalNet = teacher.copy();
+            EdmDenoiserNet evalNet = teacher.copyOnDevice();
             OneStepGenerator evalGen = new OneStepGenerator(evalNet, cfg.sigmaInit());
             List<Map<String, Object>> evaluations = new ArrayList<>();
             if (k == 0) evaluations.add(evaluate(run, eval, distiller, evalNet, evalGen, pathTarget, teacher, 0));
@@ -161,9 +167,9 @@ public final class DistillRun {
         public static Stage2 create(DistillMethod method, EdmDenoiserNet teacher, DegradationPath path, BacktrackSchedule schedule,
                                     TargetScore.Guidance guidance) throws IOException {
             if (method.needsPath() && path == null) throw new IllegalArgumentException(method.cliName() + " needs a degradation path");
-            EdmDenoiserNet generator = teacher.copy(), fake = teacher.copy();
+            EdmDenoiserNet generator = teacher.copyOnDevice(), fake = teacher.copyOnDevice();
             if (method.needsPath()) path.loadInto(path.size() - 1, fake);
-            PathTarget pathTarget = method == DistillMethod.DISBACK ? new PathTarget(path, schedule, teacher.copy(), guidance) : null;
+            PathTarget pathTarget = method == DistillMethod.DISBACK ? new PathTarget(path, schedule, teacher.copyOnDevice(), guidance) : null;
             return new Stage2(generator, fake, pathTarget != null ? pathTarget : TargetScore.of(teacher, guidance), pathTarget);
         }
     }

@@ -109,7 +109,7 @@ public final class ToyEvaluator implements Evaluator {
             java.util.Arrays.fill(sig, s);
             double[] a, b;
             try (var g = NoGrad.enter()) {
-                a = net.denoise(Variable.constant(xt), sig, null).value().toDoubleArray();
+                a = net.denoise(Variable.constant(xt.to(net.device())), sig, null).value().toDoubleArray(); // host draws; read back
             }
             b = mixture.denoiseEdm(xt, s).toDoubleArray();
             double se = 0;

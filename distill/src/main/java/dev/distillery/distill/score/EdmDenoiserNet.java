@@ -54,6 +54,13 @@ public interface EdmDenoiserNet {
         return it.hasNext() ? it.next().device() : dev.distillery.tensor.Device.CPU;
     }
 
+    /** {@link #copy()} moved to this network's {@link #device()} (the CPU copy itself when that is the host). */
+    default EdmDenoiserNet copyOnDevice() {
+        EdmDenoiserNet c = copy();
+        c.module().to(device());
+        return c;
+    }
+
     /** This network as a sampler's {@link Denoiser} (EDM convention, shared sigma), with fixed conditioning. */
     default Denoiser asDenoiser(Tensor cond) {
         return (x, s) -> {

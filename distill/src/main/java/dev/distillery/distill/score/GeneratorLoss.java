@@ -50,7 +50,7 @@ public enum GeneratorLoss {
                 g[s * per + i] = Double.isFinite(v) ? v : 0;
             }
         }
-        return Tensor.of(g, x0.shape()).to(x0.dtype());
+        return Tensor.of(g, x0.shape()).to(x0.dtype()).to(x0.device());
     }
 
     public static GeneratorLoss parse(String name) {

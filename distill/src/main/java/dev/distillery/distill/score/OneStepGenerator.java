@@ -30,12 +30,12 @@ public final class OneStepGenerator {
         return sigmaInit;
     }
 
-    /** Standard normal latents for {@code n} samples. */
+    /** Standard normal latents for {@code n} samples, drawn on the host (the same stream on every device) and moved to the net's device. */
     public Tensor latents(Rng rng, int n) {
         int[] s = net.sampleShape(), shape = new int[s.length + 1];
         shape[0] = n;
         System.arraycopy(s, 0, shape, 1, s.length);
-        return Tensor.randn(rng, DType.F32, shape);
+        return Tensor.randn(rng, DType.F32, shape).to(net.device());
     }
 
     /** G(z) with its graph (when gradients are enabled). */
@@ -53,7 +53,8 @@ public final class OneStepGenerator {
     }
 
     /**
-     * {@code n} samples in chunks of {@code chunk} (bounded memory for evaluation), latents drawn from {@code rng}.
+     * {@code n} samples in chunks of {@code chunk} (bounded memory for evaluation), latents drawn from {@code rng}, generated
+     * where the net's weights are and returned on the host.
      *
      * @param labels per-sample conditioning [n] (e.g. I64 class ids), or null when unconditional
      */
@@ -62,7 +63,7 @@ public final class OneStepGenerator {
         java.util.List<Tensor> parts = new java.util.ArrayList<>();
         for (int start = 0; start < n; start += chunk) {
             int m = Math.min(chunk, n - start);
-            parts.add(sample(latents(rng, m), labels == null ? null : labels.narrow(0, start, m).contiguous()));
+            parts.add(sample(latents(rng, m), labels == null ? null : labels.narrow(0, start, m).contiguous().to(net.device())).to(dev.distillery.tensor.Device.CPU));
         }
         return parts.size() == 1 ? parts.get(0) : Tensor.concat(parts, 0);
     }

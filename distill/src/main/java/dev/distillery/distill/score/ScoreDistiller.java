@@ -33,6 +33,10 @@ import java.util.Map;
  *
  * <p>Random streams (latents, noise levels, noise, conditioning) are forks of {@link DistillConfig#seed()}, saved
  * and restored with {@link #state()} / {@link #restore} so a resumed run continues bit for bit.
+ *
+ * <p>Devices: both networks must already be where they are to train (move them with {@code module().to(device)}
+ * before constructing this, which makes the optimisers and the EMA); latents, noise and conditioning are drawn on
+ * the host exactly as on the CPU and moved to the networks' device.
  */
 public final class ScoreDistiller {
     /** Draws the conditioning of a batch (class labels), or null for unconditional models. */
@@ -121,7 +125,7 @@ public final class ScoreDistiller {
     private record GeneratorStep(Tensor x0, Tensor cond, double loss, double gradNorm) {}
 
     private Tensor drawConditions() {
-        return conditions == null ? null : conditions.sample(condRng, cfg.batchSize());
+        return conditions == null ? null : conditions.sample(condRng, cfg.batchSize()).to(fake.device()); // drawn on the host
     }
 
     private GeneratorStep generatorStep(TargetScore target) {
@@ -131,7 +135,7 @@ public final class ScoreDistiller {
         Variable x0 = generator.generate(z, cond);
         int b = cfg.batchSize();
         double[] sigma = cfg.generatorNoise().sample(genSigmaRng, b);
-        Tensor eps = Tensor.randn(genNoiseRng, DType.F32, x0.shape());
+        Tensor eps = Tensor.randn(genNoiseRng, DType.F32, x0.shape()).to(x0.value().device()); // drawn on the host
         Tensor xt = x0.value().add(eps.mul(EdmDenoiserNet.perSample(sigma, x0.value())));
         Tensor dFake, dTarget;
         try (var g = NoGrad.enter()) {
@@ -151,7 +155,7 @@ public final class ScoreDistiller {
 
     private double[] fakeStep(Tensor x0, Tensor cond) {
         double[] sigma = cfg.fakeNoise().sample(fakeSigmaRng, x0.size(0));
-        Tensor n = Tensor.randn(fakeNoiseRng, DType.F32, x0.shape());
+        Tensor n = Tensor.randn(fakeNoiseRng, DType.F32, x0.shape()).to(x0.device()); // drawn on the host
         fakeOpt.zeroGrad();
         Variable loss = DenoisingScoreMatching.loss(fake, x0, cond, sigma, n);
         loss.backward();

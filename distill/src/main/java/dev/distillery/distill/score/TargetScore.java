@@ -39,7 +39,7 @@ public interface TargetScore {
             return new Guidance(scale, c -> {
                 long[] ids = new long[c.size(0)];
                 java.util.Arrays.fill(ids, nullLabel);
-                return Tensor.ofLongs(ids, ids.length);
+                return Tensor.ofLongs(ids, ids.length).to(c.device());
             });
         }
     }

@@ -40,6 +40,15 @@ class DeviceFlagTest {
     }
 
     @Test
+    void distillWithTornadoWithoutTheBackendIsAOneLineUsageError(@TempDir Path tmp) {
+        Path out = tmp.resolve("run");
+        MainTest.Out r = MainTest.run("distill", "--teacher", tmp.toString(), "--out", out.toString(), "--device", "tornado:0");
+        assertOneLineDeviceError(r, "tornado:0");
+        assertFalse(Files.exists(out), "nothing is written when the device cannot be used");
+        assertOneLineDeviceError(MainTest.run("distill", "--resume", tmp.toString(), "--device", "tornado:0"), "tornado:0");
+    }
+
+    @Test
     void malformedAndUnknownDevicesAreOneLineUsageErrors() {
         assertOneLineDeviceError(MainTest.run("train-teacher", "--device", "tornado:x", "--steps", "1"), "tornado:x");
         MainTest.Out r = MainTest.run("train-teacher", "--device", "cuda:0", "--steps", "1");
@@ -57,5 +66,6 @@ class DeviceFlagTest {
         assertTrue(Files.readString(tmp.resolve("a/config.json")).length() > 0);
         assertTrue(MainTest.run("train-teacher", "--help").out().contains("--device"));
         assertTrue(MainTest.run("sample", "--help").out().contains("--device"));
+        assertTrue(MainTest.run("distill", "--help").out().contains("--device"));
     }
 }
