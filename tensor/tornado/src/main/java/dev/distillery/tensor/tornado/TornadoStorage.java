@@ -56,9 +56,6 @@ public final class TornadoStorage implements Storage.Releasable {
         return offset;
     }
 
-    /** True for F32 (float arena), false for I64 and BOOL (int arena). */
-    boolean inFloatArena() { return dtype == DType.F32; }
-
     @Override
     public void release() {
         range.run();
