@@ -168,8 +168,7 @@ public final class EdmTeacherLoop {
     }
 
     private static EdmDenoiserNet emaCopy(EdmDenoiserNet net, Ema ema) {
-        EdmDenoiserNet copy = net.copy();
-        copy.module().to(net.device());
+        EdmDenoiserNet copy = net.copyOnDevice();
         ema.copyTo(copy.module());
         return copy;
     }

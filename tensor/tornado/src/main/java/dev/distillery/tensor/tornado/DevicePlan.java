@@ -186,45 +186,43 @@ final class DevicePlan implements AutoCloseable {
 
     /** Copies {@code count} floats from {@code src} (a heap segment) into the float arena at {@code offset}. */
     synchronized void uploadFloats(MemorySegment src, long srcByteOffset, int offset, int count) {
-        for (int done = 0; done < count; done += stageLength) {
-            int len = Math.min(stageLength, count - done);
-            MemorySegment.copy(src, srcByteOffset + 4L * done, floatStageIn.getSegment(), 0, 4L * len);
-            args.set(0, len);
-            args.set(1, offset + done);
-            launch1d(Kernel.UPLOAD_FLOATS, len);
-        }
+        upload(Kernel.UPLOAD_FLOATS, floatStageIn.getSegment(), src, srcByteOffset, offset, count);
     }
 
     /** Copies {@code count} ints into the int arena at {@code offset}. */
     synchronized void uploadInts(MemorySegment src, long srcByteOffset, int offset, int count) {
-        for (int done = 0; done < count; done += stageLength) {
-            int len = Math.min(stageLength, count - done);
-            MemorySegment.copy(src, srcByteOffset + 4L * done, intStageIn.getSegment(), 0, 4L * len);
-            args.set(0, len);
-            args.set(1, offset + done);
-            launch1d(Kernel.UPLOAD_INTS, len);
-        }
+        upload(Kernel.UPLOAD_INTS, intStageIn.getSegment(), src, srcByteOffset, offset, count);
     }
 
     /** Copies {@code count} floats of the float arena at {@code offset} into {@code dst}. */
     synchronized void downloadFloats(int offset, int count, float[] dst) {
-        for (int done = 0; done < count; done += stageLength) {
-            int len = Math.min(stageLength, count - done);
-            args.set(0, len);
-            args.set(1, offset + done);
-            launch1d(Kernel.DOWNLOAD_FLOATS, len);
-            MemorySegment.copy(floatStageOut.getSegment(), ValueLayout.JAVA_FLOAT, 0, dst, done, len);
-        }
+        download(Kernel.DOWNLOAD_FLOATS, floatStageOut.getSegment(), ValueLayout.JAVA_FLOAT, offset, count, dst);
     }
 
     /** Copies {@code count} ints of the int arena at {@code offset} into {@code dst}. */
     synchronized void downloadInts(int offset, int count, int[] dst) {
+        download(Kernel.DOWNLOAD_INTS, intStageOut.getSegment(), ValueLayout.JAVA_INT, offset, count, dst);
+    }
+
+    /** Host to arena through a staging buffer, one stage-full at a time (4-byte elements). */
+    private void upload(Kernel k, MemorySegment stage, MemorySegment src, long srcByteOffset, int offset, int count) {
+        for (int done = 0; done < count; done += stageLength) {
+            int len = Math.min(stageLength, count - done);
+            MemorySegment.copy(src, srcByteOffset + 4L * done, stage, 0, 4L * len);
+            args.set(0, len);
+            args.set(1, offset + done);
+            launch1d(k, len);
+        }
+    }
+
+    /** Arena to host through a staging buffer, one stage-full at a time, into the array {@code dst} of {@code layout}. */
+    private void download(Kernel k, MemorySegment stage, ValueLayout layout, int offset, int count, Object dst) {
         for (int done = 0; done < count; done += stageLength) {
             int len = Math.min(stageLength, count - done);
             args.set(0, len);
             args.set(1, offset + done);
-            launch1d(Kernel.DOWNLOAD_INTS, len);
-            MemorySegment.copy(intStageOut.getSegment(), ValueLayout.JAVA_INT, 0, dst, done, len);
+            launch1d(k, len);
+            MemorySegment.copy(stage, layout, 0, dst, done, len);
         }
     }
 

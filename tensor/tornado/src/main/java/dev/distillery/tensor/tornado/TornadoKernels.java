@@ -34,15 +34,7 @@ public final class TornadoKernels {
     /** Arena index of element {@code i} (row-major over the shared shape) of elementwise operand {@code k}. */
     static int at(IntArray a, int r, int k, int i) {
         int base = 3 + r + k * (r + 1);
-        int off = a.get(base);
-        int rem = i;
-        for (int d = r - 1; d >= 0; d--) {
-            int size = a.get(3 + d);
-            int q = rem / size;
-            off += (rem - q * size) * a.get(base + 1 + d);
-            rem = q;
-        }
-        return off;
+        return walk(a, r, 3, base + 1, a.get(base), i);
     }
 
     /**
