@@ -1,5 +1,6 @@
 package dev.distillery.distill.disback;
 
+import dev.distillery.distill.score.Conditioning;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.OneStepGenerator;
 import dev.distillery.distill.score.ScoreDistiller;
@@ -50,25 +51,46 @@ public final class DistillRun {
 
     /** The default path directory for a spec: {@code <teacherDir>/paths/<method-independent spec digest>}. */
     public static Path defaultPathDir(Path teacherDir, DistillRunConfig cfg, EdmDenoiserNet teacher) {
+        return defaultPathDir(teacherDir, cfg, teacher, Conditioning.of(teacher));
+    }
+
+    /** As above, with the conditioning's {@link Conditioning#key()} appended where it has one (prompts change what Stage 1 records). */
+    public static Path defaultPathDir(Path teacherDir, DistillRunConfig cfg, EdmDenoiserNet teacher, Conditioning conditioning) {
         String key = WeightsDigest.of(teacher.module()).substring(0, 12) + "-" + Integer.toHexString(cfg.pathSpec().toString().hashCode());
+        if (!conditioning.key().isEmpty()) key += "-" + conditioning.key();
         return teacherDir.resolve("paths").resolve(key);
     }
 
     /** A new run in {@code dir}. {@code stopAfter} (0: none) stops after that iteration, as a kill would. */
     public static Result start(DistillRunConfig cfg, EdmDenoiserNet teacher, Path pathDir, Evaluator eval, Path dir, long stopAfter, PrintStream log)
             throws IOException {
+        return start(cfg, teacher, Conditioning.of(teacher), pathDir, eval, dir, stopAfter, log);
+    }
+
+    /**
+     * A new run in {@code dir} whose batches are conditioned by {@code conditioning} (class labels, prompts or none);
+     * guidance at the config's scale applies to the target only.
+     */
+    public static Result start(DistillRunConfig cfg, EdmDenoiserNet teacher, Conditioning conditioning, Path pathDir, Evaluator eval, Path dir, long stopAfter,
+                               PrintStream log) throws IOException {
         cfg.validate();
         RunDir run = RunDir.create(dir, cfg.toMap());
-        return loop(cfg, teacher, pathDir, eval, run, null, stopAfter, log);
+        return loop(cfg, teacher, conditioning, pathDir, eval, run, null, stopAfter, log);
     }
 
     /** Continues the run in {@code dir} from its newest complete checkpoint. */
     public static Result resume(EdmDenoiserNet teacher, Path pathDir, Evaluator eval, Path dir, long stopAfter, PrintStream log) throws IOException {
+        return resume(teacher, Conditioning.of(teacher), pathDir, eval, dir, stopAfter, log);
+    }
+
+    /** Continues the run in {@code dir}; {@code conditioning} must be the one it was started with. */
+    public static Result resume(EdmDenoiserNet teacher, Conditioning conditioning, Path pathDir, Evaluator eval, Path dir, long stopAfter, PrintStream log)
+            throws IOException {
         DistillRunConfig cfg = readConfig(dir).validate();
         Optional<Path> latest = new Checkpoint(dir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest();
         long k = latest.isPresent() ? Checkpoint.readState(latest.get()).step() : 0;
         RunDir run = RunDir.resume(dir, k);
-        return loop(cfg, teacher, pathDir, eval, run, latest.orElse(null), stopAfter, log);
+        return loop(cfg, teacher, conditioning, pathDir, eval, run, latest.orElse(null), stopAfter, log);
     }
 
     /** Reads a run's config (for the CLI's --resume). */
@@ -78,15 +100,14 @@ public final class DistillRun {
         }
     }
 
-    private static Result loop(DistillRunConfig cfg, EdmDenoiserNet teacher, Path pathDir, Evaluator eval, RunDir run, Path from, long stopAfter,
+    private static Result loop(DistillRunConfig cfg, EdmDenoiserNet teacher, Conditioning conditioning, Path pathDir, Evaluator eval, RunDir run, Path from, long stopAfter,
                                PrintStream log) throws IOException {
         try (run) {
             DistillMethod method = cfg.distillMethod();
             String teacherDigest = WeightsDigest.of(teacher.module());
             DegradationPath path = null;
-            ScoreDistiller.ConditionSampler conditions = classSampler(teacher);
-            TargetScore.Guidance guidance = teacher.classes() > 0 && cfg.guidanceScale() != 1
-                    ? TargetScore.Guidance.classLabels(cfg.guidanceScale(), teacher.nullLabel()) : null;
+            ScoreDistiller.ConditionSampler conditions = conditioning.sampler();
+            TargetScore.Guidance guidance = conditioning.guidance(cfg.guidanceScale()); // the target's only: Stage 1, the fake score and G never see it
             if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, conditions, 0, log);
             Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), guidance);
             EdmDenoiserNet generatorNet = nets.generator(), fake = nets.fake();
@@ -174,10 +195,9 @@ public final class DistillRun {
         }
     }
 
-    /** Uniform class labels for a class-conditional teacher, null for an unconditional one. */
+    /** Uniform class labels for a class-conditional teacher, null for an unconditional one ({@link Conditioning#of}). */
     public static ScoreDistiller.ConditionSampler classSampler(EdmDenoiserNet teacher) {
-        int classes = teacher.classes();
-        return classes == 0 ? null : (rng, n) -> Tensor.randint(rng, 0, classes, n);
+        return Conditioning.of(teacher).sampler();
     }
 
     private static void load(EdmDenoiserNet net, Map<String, Tensor> w, Path file) throws IOException {

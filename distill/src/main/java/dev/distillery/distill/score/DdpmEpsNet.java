@@ -5,6 +5,7 @@ import dev.distillery.autograd.nn.Module;
 import dev.distillery.distill.teacher.MlpDenoiser;
 import dev.distillery.models.diffusion.EdmPreconditioning;
 import dev.distillery.models.diffusion.NoiseSchedule;
+import dev.distillery.models.diffusion.PredictionType;
 import dev.distillery.models.unet.UNet2DModel;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
@@ -113,18 +114,7 @@ public final class DdpmEpsNet implements EdmDenoiserNet {
     /** {@code D(x; sigma) = x - sigma eps_hat(sqrt(abar) x, t(sigma))} with {@code abar = 1 / (1 + sigma^2)}; see the class comment. */
     @Override
     public Variable denoise(Variable x, double[] sigma, Tensor cond) {
-        int b = x.size(0);
-        if (sigma.length != b) throw new IllegalArgumentException("denoise: " + sigma.length + " sigmas for a batch of " + b);
-        double[] sqrtAlphaBar = new double[b], t = new double[b];
-        for (int i = 0; i < b; i++) {
-            double s = sigma[i];
-            if (!(s > 0) || !Double.isFinite(s)) throw new IllegalArgumentException("denoise: sigma[" + i + "] = " + s + " (must be finite and > 0)");
-            sqrtAlphaBar[i] = Math.sqrt(NoiseSchedule.alphaBarFromSigma(s));
-            t[i] = schedule.timestepForSigma(s);
-        }
-        Variable xt = x.mul(Variable.constant(EdmDenoiserNet.perSample(sqrtAlphaBar, x.value())));
-        Variable eps = predictEps(xt, t, cond);
-        return x.sub(eps.mul(Variable.constant(EdmDenoiserNet.perSample(sigma, x.value()))));
+        return DenoiserForms.vp(x, sigma, schedule, PredictionType.EPSILON, (xt, t) -> predictEps(xt, t, cond));
     }
 
     @Override

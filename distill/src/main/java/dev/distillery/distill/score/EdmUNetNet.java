@@ -127,19 +127,8 @@ public final class EdmUNetNet implements EdmDenoiserNet {
         int b = x.size(0);
         if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
             throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
-        if (sigma.length != b) throw new IllegalArgumentException("denoise: " + sigma.length + " sigmas for a batch of " + b);
         checkLabels("EdmUNetNet", classes(), cond, b);
-        double[] cSkip = new double[b], cOut = new double[b], cIn = new double[b], t = new double[b];
-        for (int i = 0; i < b; i++) {
-            double s = sigma[i];
-            if (!(s > 0) || !Double.isFinite(s)) throw new IllegalArgumentException("denoise: sigma[" + i + "] = " + s + " (must be finite and > 0)");
-            cSkip[i] = pre.cSkip(s);
-            cOut[i] = pre.cOut(s);
-            cIn[i] = pre.cIn(s);
-            t[i] = cNoiseScale * pre.cNoise(s);
-        }
-        Variable f = unet.forward(x.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, x.value()))), Tensor.of(t, b), cond);
-        return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
+        return DenoiserForms.edm(x, sigma, pre, cNoiseScale, (in, t) -> unet.forward(in, Tensor.of(t, b), cond));
     }
 
     /** Checks the conditioning of a UNet with {@code classes} classes (+ null label {@code classes}): null, or I64 ids [B] in 0..classes. */
