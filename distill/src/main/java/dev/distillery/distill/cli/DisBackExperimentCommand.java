@@ -3,6 +3,7 @@ package dev.distillery.distill.cli;
 import dev.distillery.distill.disback.DisBackExperiment;
 import dev.distillery.distill.disback.DistillRunConfig;
 import dev.distillery.distill.teacher.Teachers;
+import dev.distillery.distill.text.DiffusersTextTeacher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +23,7 @@ import java.util.concurrent.Callable;
                 "Re-running with the same --out reuses finished runs and resumes interrupted ones."})
 final class DisBackExperimentCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Option(names = "--teacher", paramLabel = "RUN_DIR", required = true, description = "Run directory of a train-teacher run.") Path teacher;
+    @Option(names = "--teacher", paramLabel = "RUN_DIR", required = true, description = "Run directory of a train-teacher run, or a diffusers text-to-image pipeline folder with --prompts.") Path teacher;
     @CommandLine.Mixin Distill.Options opts;
     @Option(names = "--seeds", defaultValue = "0,1,2", split = ",", description = "Seeds. Default: ${DEFAULT-VALUE}.") long[] seeds;
     @Option(names = "--tail", defaultValue = "5", description = "Evaluations averaged for a run's final metric. Default: ${DEFAULT-VALUE}.") int tail;
@@ -38,9 +39,16 @@ final class DisBackExperimentCommand implements Callable<Integer> {
             throw new ParameterException(cl, e.getMessage());
         }
         if (tail < 1) throw new ParameterException(cl, "--tail must be >= 1, got " + tail);
-        Teachers.Loaded lt = Teachers.load(teacher);
         PrintStream log = new PrintStream(System.err, true);
-        Path md = DisBackExperiment.run(cfg, lt.net(), Distill.evaluator(lt, cfg), seeds, tail, out, log);
+        Path md;
+        if (DiffusersTextTeacher.isPipelineFolder(teacher)) {
+            Distill.TextTeacher tt = Distill.textTeacher(cl, teacher, opts.prompts, cfg);
+            md = DisBackExperiment.run(cfg, tt.net(), tt.prompts(), tt.evaluator(), seeds, tail, out, log);
+        } else {
+            if (opts.prompts != null) throw new ParameterException(cl, "--prompts is for text-conditional teachers (a diffusers pipeline folder); " + teacher + " is a train-teacher run");
+            Teachers.Loaded lt = Teachers.load(teacher);
+            md = DisBackExperiment.run(cfg, lt.net(), Distill.evaluator(lt, cfg), seeds, tail, out, log);
+        }
         cl.getOut().println("Seeds " + Arrays.toString(seeds) + " done. Results: " + md);
         cl.getOut().println(java.nio.file.Files.readString(md));
         return 0;

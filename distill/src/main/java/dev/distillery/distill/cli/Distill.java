@@ -9,6 +9,9 @@ import dev.distillery.distill.disback.ToyEvaluator;
 import dev.distillery.distill.metrics.FeatureClassifier;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.teacher.TeacherConfig;
+import dev.distillery.distill.text.DiffusersTextTeacher;
+import dev.distillery.distill.text.PromptConditions;
+import dev.distillery.distill.text.TextEvaluator;
 import dev.distillery.distill.teacher.Teachers;
 import dev.distillery.tensor.Device;
 import picocli.CommandLine;
@@ -22,6 +25,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -50,7 +54,7 @@ final class Distill implements Callable<Integer> {
         @Option(names = "--generator-first", description = "DMD2 order: generator step, then the fake step on the same samples (default: Diff-Instruct order).") boolean generatorFirst;
         @Option(names = "--grad-clip", defaultValue = "0", description = "Gradient-norm clip for both networks (0: off). Default: ${DEFAULT-VALUE}.") double gradClip;
         @Option(names = "--ema-decay", defaultValue = "0", description = "EMA of the generator used for evaluation (0: none). Default: ${DEFAULT-VALUE}.") double emaDecay;
-        @Option(names = "--guidance", defaultValue = "1.0", description = "Classifier-free guidance scale on the teacher/path target of a class-conditional teacher (1: none). Default: ${DEFAULT-VALUE}.") double guidance;
+        @Option(names = "--guidance", defaultValue = "1.0", description = "Classifier-free guidance scale on the teacher/path target of a class- or text-conditional teacher (1: none). Default: ${DEFAULT-VALUE}.") double guidance;
         @Option(names = "--sigma-init", defaultValue = "1.0", description = "Generator input noise level: G(z) = D(sigma_init z; sigma_init). Default: ${DEFAULT-VALUE}.") double sigmaInit;
         @Option(names = "--degradation-steps", defaultValue = "1000", description = "Stage 1 steps K_deg (disback, warm-fake). Default: ${DEFAULT-VALUE}.") int degradationSteps;
         @Option(names = "--degradation-every", defaultValue = "100", description = "Save a path node every N Stage-1 steps (N = K_deg / this). Default: ${DEFAULT-VALUE}.") int degradationEvery;
@@ -61,6 +65,8 @@ final class Distill implements Callable<Integer> {
         @Option(names = "--checkpoint-every", defaultValue = "500", description = "Checkpoint every N iterations. Default: ${DEFAULT-VALUE}.") long checkpointEvery;
         @Option(names = "--keep-checkpoints", defaultValue = "2", description = "Keep the newest N checkpoints. Default: ${DEFAULT-VALUE}.") int keepCheckpoints;
         @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.") long seed;
+        @Option(names = "--prompts", paramLabel = "FILE", description = {"Text-conditional teacher (--teacher is a diffusers pipeline folder): the prompts to distil on,",
+                "one per line ('#' comments and blank lines skipped); the first " + TEXT_EVAL_PROMPTS + " are the evaluation prompts. Needed again with --resume."}) Path prompts;
 
         DistillRunConfig config(Path teacher, String command) {
             return new DistillRunConfig(method, teacher.toString(), iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lr,
@@ -70,7 +76,7 @@ final class Distill implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--teacher", paramLabel = "RUN_DIR", description = "Run directory of a train-teacher run (required unless --resume).") Path teacher;
+    @Option(names = "--teacher", paramLabel = "RUN_DIR", description = "Run directory of a train-teacher run, or a diffusers text-to-image pipeline folder with --prompts (required unless --resume).") Path teacher;
     @CommandLine.Mixin Options opts;
     @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory (must not exist or be empty). Default: runs/distill-<method>-<timestamp>.") Path out;
     @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its newest checkpoint (its config.json wins).") Path resume;
@@ -88,6 +94,13 @@ final class Distill implements Callable<Integer> {
             if (!Files.isDirectory(resume)) throw new ParameterException(cl, "--resume " + resume + ": no such run directory");
             DistillRunConfig cfg = DistillRun.readConfig(resume);
             Path t = Path.of(cfg.teacher());
+            if (DiffusersTextTeacher.isPipelineFolder(t)) {
+                TextTeacher tt = textTeacher(cl, t, opts.prompts, cfg);
+                Path pd = pathDir(cfg, t, tt.net(), tt.prompts());
+                tt.net().module().to(device);
+                r = DistillRun.resume(tt.net(), tt.prompts(), pd, tt.evaluator(), resume, stopAfter, log);
+                return report(r, pw, log);
+            }
             Teachers.Loaded lt = Teachers.load(t);
             Path pd = pathDir(cfg, t, lt.net());
             lt.net().module().to(device); // once: the run trains where the teacher is (checkpoints hold host tensors, so any device resumes)
@@ -100,12 +113,24 @@ final class Distill implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(cl, e.getMessage());
             }
-            Teachers.Loaded lt = Teachers.load(teacher);
             Path dir = out != null ? out : Main.timestamped("distill-" + DistillMethod.parse(cfg.method()).cliName());
+            if (DiffusersTextTeacher.isPipelineFolder(teacher)) {
+                TextTeacher tt = textTeacher(cl, teacher, opts.prompts, cfg);
+                Path pd = pathDir(cfg, teacher, tt.net(), tt.prompts());
+                tt.net().module().to(device); // the text encoder stays on the host: prompts are encoded once, embeddings move per batch
+                r = DistillRun.start(cfg, tt.net(), tt.prompts(), pd, tt.evaluator(), dir, stopAfter, log);
+                return report(r, pw, log);
+            }
+            if (opts.prompts != null) throw new ParameterException(cl, "--prompts is for text-conditional teachers (a diffusers pipeline folder); " + teacher + " is a train-teacher run");
+            Teachers.Loaded lt = Teachers.load(teacher);
             Path pd = pathDir(cfg, teacher, lt.net());
             lt.net().module().to(device); // once, before the run makes its copies and optimisers
             r = DistillRun.start(cfg, lt.net(), pd, evaluator(lt, cfg), dir, stopAfter, log);
         }
+        return report(r, pw, log);
+    }
+
+    private static int report(DistillRun.Result r, PrintWriter pw, PrintStream log) {
         log.flush();
         if (r.report() != null) {
             pw.println();
@@ -117,8 +142,30 @@ final class Distill implements Callable<Integer> {
         return 0;
     }
 
+    /** Evaluation prompts of a text teacher: the first this many of --prompts. */
+    static final int TEXT_EVAL_PROMPTS = 8;
+    /** Evaluation samples per prompt (at most; --eval-samples / prompts otherwise) and Heun steps of the teacher's reference samples. */
+    static final int TEXT_MAX_PER_PROMPT = 8, TEXT_TEACHER_STEPS = 18;
+
+    /** A text-conditional teacher with its prompts and evaluator. */
+    record TextTeacher(EdmDenoiserNet net, PromptConditions prompts, Evaluator evaluator) {}
+
+    /** Loads a diffusers pipeline folder and encodes {@code --prompts}; the evaluator compares with the teacher's guided Heun samples. */
+    static TextTeacher textTeacher(CommandLine cl, Path folder, Path promptFile, DistillRunConfig cfg) throws java.io.IOException {
+        if (promptFile == null) throw new ParameterException(cl, "--teacher " + folder + " is a text-conditional diffusers pipeline: --prompts FILE is required");
+        List<String> prompts = PromptConditions.readPromptFile(promptFile);
+        DiffusersTextTeacher t = DiffusersTextTeacher.load(folder);
+        PromptConditions pc = t.prompts(prompts, prompts.subList(0, Math.min(TEXT_EVAL_PROMPTS, prompts.size())));
+        int perPrompt = Math.max(1, Math.min(TEXT_MAX_PER_PROMPT, cfg.evalSamples() / pc.evalPrompts().size()));
+        return new TextTeacher(t.net(), pc, new TextEvaluator(pc, cfg.guidanceScale(), perPrompt, TEXT_TEACHER_STEPS, EVAL_SEED));
+    }
+
     static Path pathDir(DistillRunConfig cfg, Path teacher, EdmDenoiserNet net) {
-        return cfg.pathDir().isEmpty() ? DistillRun.defaultPathDir(teacher, cfg, net) : Path.of(cfg.pathDir());
+        return pathDir(cfg, teacher, net, dev.distillery.distill.score.Conditioning.of(net));
+    }
+
+    static Path pathDir(DistillRunConfig cfg, Path teacher, EdmDenoiserNet net, dev.distillery.distill.score.Conditioning conditioning) {
+        return cfg.pathDir().isEmpty() ? DistillRun.defaultPathDir(teacher, cfg, net, conditioning) : Path.of(cfg.pathDir());
     }
 
     /** Fixed evaluation seed: every run and method sees the same latents and reference data. */

@@ -1,5 +1,6 @@
 package dev.distillery.distill.disback;
 
+import dev.distillery.distill.score.Conditioning;
 import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.train.JsonWriter;
 import dev.distillery.distill.viz.LinePlot;
@@ -39,6 +40,12 @@ public final class DisBackExperiment {
     }
 
     public static Path run(DistillRunConfig base, EdmDenoiserNet teacher, Evaluator eval, long[] seeds, int tail, Path out, PrintStream log) throws IOException {
+        return run(base, teacher, Conditioning.of(teacher), eval, seeds, tail, out, log);
+    }
+
+    /** As above, with the teacher's conditioning given (prompts for a text teacher). */
+    public static Path run(DistillRunConfig base, EdmDenoiserNet teacher, Conditioning conditioning, Evaluator eval, long[] seeds, int tail, Path out,
+                           PrintStream log) throws IOException {
         Files.createDirectories(out);
         String metric = eval.primaryMetric();
         List<Arm> arms = arms(base);
@@ -56,10 +63,10 @@ public final class DisBackExperiment {
                 if (Files.isRegularFile(dir.resolve("report.md"))) {
                     r = new DistillRun.Result(dir, arm.iterations(), readEvaluations(dir), dir.resolve("report.md"), null);
                 } else if (Files.isDirectory(dir)) {
-                    r = DistillRun.resume(teacher, pathDir, eval, dir, 0, log);
+                    r = DistillRun.resume(teacher, conditioning, pathDir, eval, dir, 0, log);
                     r = new DistillRun.Result(dir, r.iterations(), readEvaluations(dir), r.report(), r.path());
                 } else {
-                    r = DistillRun.start(cfg, teacher, pathDir, eval, dir, 0, log);
+                    r = DistillRun.start(cfg, teacher, conditioning, pathDir, eval, dir, 0, log);
                 }
                 curves.computeIfAbsent(arm.name(), a -> new ArrayList<>()).add(r.evaluations());
                 for (var row : r.evaluations()) {

@@ -44,6 +44,9 @@ public final class DistillRun {
     public static final String GENERATOR = Checkpoint.MODEL_FILE, GENERATOR_EMA = Checkpoint.EMA_FILE, FAKE = "fake.safetensors",
             GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors";
 
+    /** The checkpoint's record of {@link Conditioning#key()} (prompt runs), checked on resume. */
+    static final String CONDITIONING_KEY = "conditioning";
+
     /** Iteration-indexed metric rows (iteration 0 = before training) and where the report is. */
     public record Result(Path runDir, long iterations, List<Map<String, Object>> evaluations, Path report, DegradationPath path) {}
 
@@ -88,7 +91,15 @@ public final class DistillRun {
             throws IOException {
         DistillRunConfig cfg = readConfig(dir).validate();
         Optional<Path> latest = new Checkpoint(dir.resolve(RunDir.CHECKPOINTS), cfg.keepCheckpoints()).latest();
-        long k = latest.isPresent() ? Checkpoint.readState(latest.get()).step() : 0;
+        long k = 0;
+        if (latest.isPresent()) {
+            Checkpoint.State st = Checkpoint.readState(latest.get());
+            k = st.step();
+            String savedKey = st.extra().getOrDefault(CONDITIONING_KEY, "");
+            if (!savedKey.equals(conditioning.key())) // before Stage 1 could record a path for other prompts
+                throw new IllegalArgumentException(latest.get() + ": the run was made with conditioning '" + savedKey + "', this resume passes '"
+                        + conditioning.key() + "' (other prompts or text encoder?)");
+        }
         RunDir run = RunDir.resume(dir, k);
         return loop(cfg, teacher, conditioning, pathDir, eval, run, latest.orElse(null), stopAfter, log);
     }
@@ -161,6 +172,7 @@ public final class DistillRun {
                     Map<String, String> extra = new LinkedHashMap<>();
                     extra.put("method", method.cliName());
                     extra.put("teacher_digest", teacherDigest);
+                    if (!conditioning.key().isEmpty()) extra.put(CONDITIONING_KEY, conditioning.key()); // absent for labels: their checkpoints stay as they were
                     if (pathTarget != null) extra.put("target_node", Integer.toString(pathTarget.currentIndex()));
                     ckpt.save(files, new Checkpoint.State(k, distiller.state(), null, extra));
                 }

@@ -32,6 +32,8 @@ public final class Teachers {
 
     /** The teacher of any {@code train-teacher} run (2-D toy or image): EMA weights of the newest complete checkpoint. */
     public static Loaded load(Path runDir) throws IOException {
+        if (dev.distillery.distill.text.DiffusersTextTeacher.isPipelineFolder(runDir) && !Files.isRegularFile(runDir.resolve(RunDir.CONFIG_FILE)))
+            throw new IllegalArgumentException("--teacher " + runDir + ": a diffusers pipeline folder (text-conditional); it needs --prompts FILE (see DiffusersTextTeacher)");
         if (!Files.isRegularFile(runDir.resolve(RunDir.CONFIG_FILE)))
             throw new IllegalArgumentException("--teacher " + runDir + ": not a run directory (no " + RunDir.CONFIG_FILE + ")");
         if (!ImageTeacherTrainer.isImageRun(runDir)) return new Loaded(loadToy(runDir), datasetOf(runDir), false, "");

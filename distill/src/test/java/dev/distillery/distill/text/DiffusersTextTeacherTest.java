@@ -13,7 +13,6 @@ import dev.distillery.models.unet.UNet2DConditionModel;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
-import dev.distillery.tensor.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,30 +25,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** A tiny diffusers pipeline folder written here and read back by {@link DiffusersTextTeacher}. */
 class DiffusersTextTeacherTest {
-    static final String VP_SCHEDULER = "{\"_class_name\": \"DDPMScheduler\", \"num_train_timesteps\": 1000, \"beta_start\": 0.00085, \"beta_end\": 0.012,"
-            + " \"beta_schedule\": \"scaled_linear\", \"prediction_type\": \"v_prediction\"}";
-
-    /** Writes the pipeline of {@code unet} and {@code text} into {@code dir}. */
-    static Path writePipeline(Path dir, UNet2DConditionModel unet, ClipTextModel text, String scheduler) throws IOException {
-        Files.createDirectories(dir.resolve("unet"));
-        Files.createDirectories(dir.resolve("text_encoder"));
-        Files.createDirectories(dir.resolve("scheduler"));
-        Files.writeString(dir.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],"
-                + " \"text_encoder\": [\"transformers\", \"CLIPTextModel\"], \"tokenizer\": [\"transformers\", \"CLIPTokenizer\"], \"scheduler\": [\"diffusers\", \"DDPMScheduler\"]}");
-        Files.writeString(dir.resolve("unet/config.json"), TextFixtures.UNET_CONFIG_JSON);
-        Safetensors.write(dir.resolve("unet/diffusion_pytorch_model.safetensors"), unet.stateDict());
-        Files.writeString(dir.resolve("text_encoder/config.json"), TextFixtures.clipConfigJson());
-        Safetensors.write(dir.resolve("text_encoder/model.safetensors"), text.stateDict());
-        TextFixtures.writeTokenizer(dir.resolve("tokenizer"));
-        Files.writeString(dir.resolve("scheduler/scheduler_config.json"), scheduler);
-        return dir;
-    }
-
     @Test
     void aPipelineFolderRoundTrips(@TempDir Path tmp) throws IOException {
         UNet2DConditionModel unet = TextFixtures.unet(61);
         ClipTextModel text = TextFixtures.textEncoder(62);
-        Path dir = writePipeline(tmp.resolve("pipe"), unet, text, VP_SCHEDULER);
+        Path dir = TextFixtures.writePipeline(tmp.resolve("pipe"), unet, text, TextFixtures.VP_SCHEDULER);
         assertTrue(DiffusersTextTeacher.isPipelineFolder(dir));
         DiffusersTextTeacher t = DiffusersTextTeacher.load(dir);
         assertEquals("StableDiffusionPipeline", t.pipelineClass());
@@ -84,14 +64,14 @@ class DiffusersTextTeacherTest {
         ClipTextModel text = TextFixtures.textEncoder(72);
         for (String rel : List.of("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "text_encoder/config.json", "text_encoder/model.safetensors",
                 "tokenizer/vocab.json", "tokenizer/merges.txt", "scheduler/scheduler_config.json")) {
-            Path dir = writePipeline(tmp.resolve(rel.replace('/', '_')), unet, text, VP_SCHEDULER);
+            Path dir = TextFixtures.writePipeline(tmp.resolve(rel.replace('/', '_')), unet, text, TextFixtures.VP_SCHEDULER);
             Files.delete(dir.resolve(rel));
             IOException e = assertThrows(IOException.class, () -> DiffusersTextTeacher.load(dir));
             assertTrue(e.getMessage().contains("missing " + rel) && e.getMessage().contains(dir.toString()), e.getMessage());
         }
         IOException e = assertThrows(IOException.class, () -> DiffusersTextTeacher.load(tmp.resolve("nowhere")));
         assertTrue(e.getMessage().contains("nowhere"), e.getMessage());
-        Path noSize = writePipeline(tmp.resolve("nosize"), unet, text, VP_SCHEDULER);
+        Path noSize = TextFixtures.writePipeline(tmp.resolve("nosize"), unet, text, TextFixtures.VP_SCHEDULER);
         Files.writeString(noSize.resolve("unet/config.json"), TextFixtures.UNET_CONFIG_JSON.replace("\"sample_size\": 8, ", ""));
         e = assertThrows(IOException.class, () -> DiffusersTextTeacher.load(noSize));
         assertTrue(e.getMessage().contains("sample_size") && e.getMessage().contains("unet"), e.getMessage());

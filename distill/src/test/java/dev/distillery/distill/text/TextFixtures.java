@@ -11,6 +11,7 @@ import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.io.Json;
+import dev.distillery.tensor.io.Safetensors;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,5 +98,24 @@ public final class TextFixtures {
     /** Prompt conditioning of {@link #PROMPTS} (training and evaluation) with a fresh tiny tokenizer and encoder. */
     public static PromptConditions prompts(Path tmp) throws IOException {
         return PromptConditions.encode(tokenizer(tmp.resolve("tokenizer")), textEncoder(3), PROMPTS, PROMPTS.subList(0, 2));
+    }
+
+    public static final String VP_SCHEDULER = "{\"_class_name\": \"DDPMScheduler\", \"num_train_timesteps\": 1000, \"beta_start\": 0.00085, \"beta_end\": 0.012,"
+            + " \"beta_schedule\": \"scaled_linear\", \"prediction_type\": \"v_prediction\"}";
+
+    /** Writes the pipeline of {@code unet} and {@code text} into {@code dir}. */
+    public static Path writePipeline(Path dir, UNet2DConditionModel unet, ClipTextModel text, String scheduler) throws IOException {
+        Files.createDirectories(dir.resolve("unet"));
+        Files.createDirectories(dir.resolve("text_encoder"));
+        Files.createDirectories(dir.resolve("scheduler"));
+        Files.writeString(dir.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\", \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],"
+                + " \"text_encoder\": [\"transformers\", \"CLIPTextModel\"], \"tokenizer\": [\"transformers\", \"CLIPTokenizer\"], \"scheduler\": [\"diffusers\", \"DDPMScheduler\"]}");
+        Files.writeString(dir.resolve("unet/config.json"), TextFixtures.UNET_CONFIG_JSON);
+        Safetensors.write(dir.resolve("unet/diffusion_pytorch_model.safetensors"), unet.stateDict());
+        Files.writeString(dir.resolve("text_encoder/config.json"), TextFixtures.clipConfigJson());
+        Safetensors.write(dir.resolve("text_encoder/model.safetensors"), text.stateDict());
+        TextFixtures.writeTokenizer(dir.resolve("tokenizer"));
+        Files.writeString(dir.resolve("scheduler/scheduler_config.json"), scheduler);
+        return dir;
     }
 }
