@@ -10,11 +10,11 @@ import dev.distillery.tensor.Tensor;
 /**
  * A trainable denoiser in the EDM convention, the one network type every score-distillation method works with (teacher,
  * generator, fake score, degradation-path nodes): {@code D(x; sigma) ~ E[x0 | x0 + sigma n = x]}, with one sigma per
- * sample and optional conditioning (class labels). The score is {@code (D - x) / sigma^2}.
+ * sample and optional conditioning (class labels, or prompt embeddings for {@link EdmTextUNetNet}). The score is {@code (D - x) / sigma^2}.
  *
  * <p>{@link #denoise} is differentiable with respect to {@code x} and to the module's parameters; it builds a graph
  * only where gradients are enabled (use {@link NoGrad} otherwise). Implementations: {@link EdmMlpNet} (flat vectors),
- * and pixel UNets.
+ * pixel UNets ({@link EdmUNetNet}, {@link DdpmEpsNet}) and text-conditional UNets ({@link EdmTextUNetNet}).
  */
 public interface EdmDenoiserNet {
     /** The module holding the parameters (its state-dict keys are the checkpoint keys). */
@@ -31,7 +31,7 @@ public interface EdmDenoiserNet {
      *
      * @param x     [B, sampleShape...]
      * @param sigma one noise level per sample, length B, all > 0
-     * @param cond  conditioning per sample (e.g. I64 class labels [B]), or null when unconditional
+     * @param cond  conditioning per sample (I64 class labels [B], F32 prompt embeddings [B, L, D]), or null when unconditional
      */
     Variable denoise(Variable x, double[] sigma, Tensor cond);
 

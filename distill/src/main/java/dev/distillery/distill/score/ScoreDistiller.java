@@ -39,7 +39,7 @@ import java.util.Map;
  * the host exactly as on the CPU and moved to the networks' device.
  */
 public final class ScoreDistiller {
-    /** Draws the conditioning of a batch (class labels), or null for unconditional models. */
+    /** Draws the conditioning of a batch (class labels, prompt embeddings) on the host; see {@link Conditioning}. */
     @FunctionalInterface
     public interface ConditionSampler {
         Tensor sample(Rng rng, int n);
