@@ -4,6 +4,7 @@ import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.OneStepGenerator;
 import dev.distillery.distill.score.ScoreDistiller;
 import dev.distillery.distill.score.TargetScore;
+import dev.distillery.distill.teacher.TeacherData;
 import dev.distillery.distill.train.Checkpoint;
 import dev.distillery.distill.train.JsonWriter;
 import dev.distillery.distill.train.NanGuard;
@@ -41,7 +42,9 @@ import java.util.Optional;
 public final class DistillRun {
     /** The generator is the run's model (so tools that read {@code model.safetensors} / {@code ema.safetensors} find it). */
     public static final String GENERATOR = Checkpoint.MODEL_FILE, GENERATOR_EMA = Checkpoint.EMA_FILE, FAKE = "fake.safetensors",
-            GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors";
+            GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors",
+    /** The optional GAN head's weights (only when the GAN is on; its Adam state is in {@link #FAKE_OPT}). */
+            GAN_HEAD = "gan_head.safetensors";
 
     /** Iteration-indexed metric rows (iteration 0 = before training) and where the report is. */
     public record Result(Path runDir, long iterations, List<Map<String, Object>> evaluations, Path report, DegradationPath path) {}
@@ -90,7 +93,8 @@ public final class DistillRun {
             if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, conditions, 0, log);
             Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), guidance);
             EdmDenoiserNet generatorNet = nets.generator(), fake = nets.fake();
-            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, conditions);
+            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, conditions,
+                    cfg.distillConfig().ganEnabled() ? TeacherData.forGan(Path.of(cfg.teacher()), teacher.classes()) : null);
             PathTarget pathTarget = nets.pathTarget();
             TargetScore target = nets.target();
             Checkpoint ckpt = new Checkpoint(run.checkpoints(), cfg.keepCheckpoints());
@@ -99,6 +103,7 @@ public final class DistillRun {
                 Checkpoint.State st = Checkpoint.readState(from);
                 load(generatorNet, Checkpoint.readTensors(from, GENERATOR), from.resolve(GENERATOR));
                 load(fake, Checkpoint.readTensors(from, FAKE), from.resolve(FAKE));
+                if (distiller.ganHead() != null) distiller.ganHead().loadStateDict(Checkpoint.readTensors(from, GAN_HEAD), true);
                 distiller.ema().loadStateDict(Checkpoint.readTensors(from, GENERATOR_EMA));
                 distiller.generatorOptimizer().loadStateDict(Checkpoint.readTensors(from, GENERATOR_OPT));
                 distiller.fakeOptimizer().loadStateDict(Checkpoint.readTensors(from, FAKE_OPT));
@@ -127,6 +132,7 @@ public final class DistillRun {
                     row.put("it_per_s", (k - kAtT0) / Math.max(secs, 1e-9));
                     row.put("fake_loss", r.fakeLoss());
                     if (!Double.isNaN(r.generatorLoss())) row.put("generator_loss", r.generatorLoss());
+                    if (!Double.isNaN(r.discriminatorLoss())) row.put("discriminator_loss", r.discriminatorLoss());
                     evaluations.add(row);
                 }
                 if (k % cfg.checkpointEvery() == 0 || k == cfg.iterations()) {
@@ -135,6 +141,7 @@ public final class DistillRun {
                     files.put(GENERATOR, generatorNet.module().stateDict());
                     files.put(GENERATOR_EMA, distiller.ema().stateDict());
                     files.put(FAKE, fake.module().stateDict());
+                    if (distiller.ganHead() != null) files.put(GAN_HEAD, distiller.ganHead().stateDict());
                     files.put(GENERATOR_OPT, distiller.generatorOptimizer().stateDict());
                     files.put(FAKE_OPT, distiller.fakeOptimizer().stateDict());
                     Map<String, String> extra = new LinkedHashMap<>();

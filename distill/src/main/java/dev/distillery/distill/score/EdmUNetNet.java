@@ -124,6 +124,22 @@ public final class EdmUNetNet implements EdmDenoiserNet {
 
     @Override
     public Variable denoise(Variable x, double[] sigma, Tensor cond) {
+        Inputs in = inputs(x, sigma, cond);
+        Variable f = unet.forward(x.mul(Variable.constant(EdmDenoiserNet.perSample(in.cIn, x.value()))), Tensor.of(in.t, in.b), cond);
+        return x.mul(Variable.constant(EdmDenoiserNet.perSample(in.cSkip, x.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(in.cOut, x.value()))));
+    }
+
+    /** The UNet's mid-block output {@link UNet2DModel#midFeatures} at the input {@link #denoise} gives it: {@code c_in x}, t(sigma), the labels. */
+    @Override
+    public Variable features(Variable x, double[] sigma, Tensor cond) {
+        Inputs in = inputs(x, sigma, cond);
+        return unet.midFeatures(x.mul(Variable.constant(EdmDenoiserNet.perSample(in.cIn, x.value()))), Tensor.of(in.t, in.b), cond);
+    }
+
+    private record Inputs(int b, double[] cSkip, double[] cOut, double[] cIn, double[] t) {}
+
+    /** Checks the arguments of a pass and computes the per-sample preconditioning and UNet timesteps. */
+    private Inputs inputs(Variable x, double[] sigma, Tensor cond) {
         int b = x.size(0);
         if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
             throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
@@ -138,8 +154,7 @@ public final class EdmUNetNet implements EdmDenoiserNet {
             cIn[i] = pre.cIn(s);
             t[i] = cNoiseScale * pre.cNoise(s);
         }
-        Variable f = unet.forward(x.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, x.value()))), Tensor.of(t, b), cond);
-        return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
+        return new Inputs(b, cSkip, cOut, cIn, t);
     }
 
     /** Checks the conditioning of a UNet with {@code classes} classes (+ null label {@code classes}): null, or I64 ids [B] in 0..classes. */
