@@ -42,9 +42,9 @@ import java.util.Optional;
 public final class DistillRun {
     /** The generator is the run's model (so tools that read {@code model.safetensors} / {@code ema.safetensors} find it). */
     public static final String GENERATOR = Checkpoint.MODEL_FILE, GENERATOR_EMA = Checkpoint.EMA_FILE, FAKE = "fake.safetensors",
-            GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors",
+            GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors";
     /** The optional GAN head's weights (only when the GAN is on; its Adam state is in {@link #FAKE_OPT}). */
-            GAN_HEAD = "gan_head.safetensors";
+    public static final String GAN_HEAD = "gan_head.safetensors";
 
     /** Iteration-indexed metric rows (iteration 0 = before training) and where the report is. */
     public record Result(Path runDir, long iterations, List<Map<String, Object>> evaluations, Path report, DegradationPath path) {}

@@ -24,7 +24,8 @@ package dev.distillery.distill.score;
  * @param ganGeneratorWeight     lambda_G of DMD2's optional GAN term {@code L_G_gan} in the generator step (spec §2.4;
  *                               DMD2 ImageNet 3e-3, SDXL 5e-3); 0 = off, the default
  * @param ganDiscriminatorWeight lambda_D of the discriminator loss {@code L_D} added to the fake step (DMD2 1e-2);
- *                               0 = off, the default. With both weights 0 no {@link GanHead} is built and nothing
+ *                               0 = off, the default (lambda_G > 0 with lambda_D = 0 leaves the head at its random
+ *                               initialisation). With both weights 0 no {@link GanHead} is built and nothing
  *                               extra is drawn, so a run is bit for bit the run without GAN support.
  */
 public record DistillConfig(GeneratorLoss generatorLoss, NoiseLevels generatorNoise, NoiseLevels fakeNoise, int batchSize, double lrGenerator,
