@@ -67,12 +67,14 @@ final class Distill implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.") long seed;
         @Option(names = "--prompts", paramLabel = "FILE", description = {"Text-conditional teacher (--teacher is a diffusers pipeline folder): the prompts to distil on,",
                 "one per line ('#' comments and blank lines skipped); the first " + TEXT_EVAL_PROMPTS + " are the evaluation prompts. Needed again with --resume."}) Path prompts;
+        @Option(names = "--gan-generator-weight", defaultValue = "0", description = "Weight lambda_G of DMD2's optional GAN term in the generator loss (DMD2 ImageNet: 3e-3; 0: off). Default: ${DEFAULT-VALUE}.") double ganGeneratorWeight;
+        @Option(names = "--gan-discriminator-weight", defaultValue = "0", description = "Weight lambda_D of the GAN head's discriminator loss in the fake step (DMD2: 1e-2; 0: off). Default: ${DEFAULT-VALUE}.") double ganDiscriminatorWeight;
 
         DistillRunConfig config(Path teacher, String command) {
             return new DistillRunConfig(method, teacher.toString(), iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lr,
                     lrFake == null ? lr : lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidance,
                     degradationSteps, degradationEvery, lr, backtrackInterval, pathDir == null ? "" : pathDir.toString(), evalEvery, evalSamples,
-                    checkpointEvery, keepCheckpoints, seed, command);
+                    checkpointEvery, keepCheckpoints, seed, command, ganGeneratorWeight, ganDiscriminatorWeight);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.distillery.distill.score.EdmDenoiserNet;
 import dev.distillery.distill.score.OneStepGenerator;
 import dev.distillery.distill.score.ScoreDistiller;
 import dev.distillery.distill.score.TargetScore;
+import dev.distillery.distill.teacher.TeacherData;
 import dev.distillery.distill.train.Checkpoint;
 import dev.distillery.distill.train.JsonWriter;
 import dev.distillery.distill.train.NanGuard;
@@ -43,6 +44,8 @@ public final class DistillRun {
     /** The generator is the run's model (so tools that read {@code model.safetensors} / {@code ema.safetensors} find it). */
     public static final String GENERATOR = Checkpoint.MODEL_FILE, GENERATOR_EMA = Checkpoint.EMA_FILE, FAKE = "fake.safetensors",
             GENERATOR_OPT = "generator_optimizer.safetensors", FAKE_OPT = "fake_optimizer.safetensors";
+    /** The optional GAN head's weights (only when the GAN is on; its Adam state is in {@link #FAKE_OPT}). */
+    public static final String GAN_HEAD = "gan_head.safetensors";
 
     /** The checkpoint's record of {@link Conditioning#key()} (prompt runs), checked on resume. */
     static final String CONDITIONING_KEY = "conditioning";
@@ -122,7 +125,8 @@ public final class DistillRun {
             if (method.needsPath()) path = DegradationRecorder.record(pathDir, cfg.pathSpec(), teacher, conditions, 0, log);
             Stage2 nets = Stage2.create(method, teacher, path, cfg.schedule(), guidance);
             EdmDenoiserNet generatorNet = nets.generator(), fake = nets.fake();
-            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, conditions);
+            ScoreDistiller distiller = new ScoreDistiller(cfg.distillConfig(), generatorNet, fake, conditions,
+                    cfg.distillConfig().ganEnabled() ? TeacherData.forGan(Path.of(cfg.teacher()), teacher.classes()) : null);
             PathTarget pathTarget = nets.pathTarget();
             TargetScore target = nets.target();
             Checkpoint ckpt = new Checkpoint(run.checkpoints(), cfg.keepCheckpoints());
@@ -131,6 +135,7 @@ public final class DistillRun {
                 Checkpoint.State st = Checkpoint.readState(from);
                 load(generatorNet, Checkpoint.readTensors(from, GENERATOR), from.resolve(GENERATOR));
                 load(fake, Checkpoint.readTensors(from, FAKE), from.resolve(FAKE));
+                if (distiller.ganHead() != null) distiller.ganHead().loadStateDict(Checkpoint.readTensors(from, GAN_HEAD), true);
                 distiller.ema().loadStateDict(Checkpoint.readTensors(from, GENERATOR_EMA));
                 distiller.generatorOptimizer().loadStateDict(Checkpoint.readTensors(from, GENERATOR_OPT));
                 distiller.fakeOptimizer().loadStateDict(Checkpoint.readTensors(from, FAKE_OPT));
@@ -159,6 +164,7 @@ public final class DistillRun {
                     row.put("it_per_s", (k - kAtT0) / Math.max(secs, 1e-9));
                     row.put("fake_loss", r.fakeLoss());
                     if (!Double.isNaN(r.generatorLoss())) row.put("generator_loss", r.generatorLoss());
+                    if (!Double.isNaN(r.discriminatorLoss())) row.put("discriminator_loss", r.discriminatorLoss());
                     evaluations.add(row);
                 }
                 if (k % cfg.checkpointEvery() == 0 || k == cfg.iterations()) {
@@ -167,6 +173,7 @@ public final class DistillRun {
                     files.put(GENERATOR, generatorNet.module().stateDict());
                     files.put(GENERATOR_EMA, distiller.ema().stateDict());
                     files.put(FAKE, fake.module().stateDict());
+                    if (distiller.ganHead() != null) files.put(GAN_HEAD, distiller.ganHead().stateDict());
                     files.put(GENERATOR_OPT, distiller.generatorOptimizer().stateDict());
                     files.put(FAKE_OPT, distiller.fakeOptimizer().stateDict());
                     Map<String, String> extra = new LinkedHashMap<>();

@@ -24,12 +24,26 @@ import java.util.Map;
  * @param degradationLr     Adam learning rate of Stage 1 (default: the fake score's)
  * @param backtrackInterval Delta_back, Stage-2 iterations per path node
  * @param pathDir           where the path is stored (empty: {@code <teacher>/paths/<spec digest>})
+ * @param ganGeneratorWeight     lambda_G of the optional GAN head ({@link DistillConfig#ganGeneratorWeight()}; 0 = off)
+ * @param ganDiscriminatorWeight lambda_D of the optional GAN head (0 = off); config.json files without these keys read as 0
  */
 public record DistillRunConfig(String method, String teacher, long iterations, String generatorLoss, String generatorNoise, String fakeNoise,
                                int batchSize, double lrGenerator, double lrFake, double beta1, double beta2, double weightDecay, int generatorEvery,
                                boolean generatorFirst, double gradClip, double emaDecay, double sigmaInit, double guidanceScale,
                                int degradationSteps, int degradationEvery, double degradationLr, long backtrackInterval, String pathDir,
-                               long evalEvery, int evalSamples, long checkpointEvery, int keepCheckpoints, long seed, String command) {
+                               long evalEvery, int evalSamples, long checkpointEvery, int keepCheckpoints, long seed, String command,
+                               double ganGeneratorWeight, double ganDiscriminatorWeight) {
+
+    /** Without the GAN head. */
+    public DistillRunConfig(String method, String teacher, long iterations, String generatorLoss, String generatorNoise, String fakeNoise,
+                            int batchSize, double lrGenerator, double lrFake, double beta1, double beta2, double weightDecay, int generatorEvery,
+                            boolean generatorFirst, double gradClip, double emaDecay, double sigmaInit, double guidanceScale,
+                            int degradationSteps, int degradationEvery, double degradationLr, long backtrackInterval, String pathDir,
+                            long evalEvery, int evalSamples, long checkpointEvery, int keepCheckpoints, long seed, String command) {
+        this(method, teacher, iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery,
+                generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, degradationSteps, degradationEvery, degradationLr, backtrackInterval, pathDir,
+                evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command, 0, 0);
+    }
 
     public DistillMethod distillMethod() {
         return DistillMethod.parse(method);
@@ -37,7 +51,8 @@ public record DistillRunConfig(String method, String teacher, long iterations, S
 
     public DistillConfig distillConfig() {
         return new DistillConfig(GeneratorLoss.parse(generatorLoss), NoiseLevels.parse(generatorNoise), NoiseLevels.parse(fakeNoise), batchSize,
-                lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, seed);
+                lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, seed,
+                ganGeneratorWeight, ganDiscriminatorWeight);
     }
 
     /** Stage 1's spec: the fake score's noise levels and Adam betas, its own learning rate, the same batch, sigma_init and seed. */
@@ -66,19 +81,19 @@ public record DistillRunConfig(String method, String teacher, long iterations, S
     public DistillRunConfig with(String method, long iterations, long seed) {
         return new DistillRunConfig(method, teacher, iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2,
                 weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, degradationSteps, degradationEvery,
-                degradationLr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command);
+                degradationLr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command, ganGeneratorWeight, ganDiscriminatorWeight);
     }
 
     public DistillRunConfig withPath(int degradationSteps, int degradationEvery, long backtrackInterval, String pathDir) {
         return new DistillRunConfig(method, teacher, iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2,
                 weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, degradationSteps, degradationEvery,
-                degradationLr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command);
+                degradationLr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command, ganGeneratorWeight, ganDiscriminatorWeight);
     }
 
     public DistillRunConfig withLr(double lr) {
         return new DistillRunConfig(method, teacher, iterations, generatorLoss, generatorNoise, fakeNoise, batchSize, lr, lr, beta1, beta2,
                 weightDecay, generatorEvery, generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, degradationSteps, degradationEvery,
-                lr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command);
+                lr, backtrackInterval, pathDir, evalEvery, evalSamples, checkpointEvery, keepCheckpoints, seed, command, ganGeneratorWeight, ganDiscriminatorWeight);
     }
 
     public Map<String, Object> toMap() {
@@ -113,6 +128,8 @@ public record DistillRunConfig(String method, String teacher, long iterations, S
         m.put("keep_checkpoints", keepCheckpoints);
         m.put("seed", seed);
         m.put("command", command);
+        m.put("gan_generator_weight", ganGeneratorWeight);
+        m.put("gan_discriminator_weight", ganDiscriminatorWeight);
         return m;
     }
 
@@ -122,6 +139,7 @@ public record DistillRunConfig(String method, String teacher, long iterations, S
                 integer(m, "generator_every"), bool(m, "generator_first"), real(m, "grad_clip"), real(m, "ema_decay"), real(m, "sigma_init"),
                 real(m, "guidance_scale"), integer(m, "degradation_steps"), integer(m, "degradation_every"), real(m, "degradation_lr"),
                 longInt(m, "backtrack_interval"), string(m, "path_dir"), longInt(m, "eval_every"), integer(m, "eval_samples"), longInt(m, "checkpoint_every"),
-                integer(m, "keep_checkpoints"), longInt(m, "seed"), m.get("command") == null ? "" : m.get("command").toString());
+                integer(m, "keep_checkpoints"), longInt(m, "seed"), m.get("command") == null ? "" : m.get("command").toString(),
+                m.containsKey("gan_generator_weight") ? real(m, "gan_generator_weight") : 0, m.containsKey("gan_discriminator_weight") ? real(m, "gan_discriminator_weight") : 0);
     }
 }

@@ -31,8 +31,12 @@ final class DenoiserForms {
 
     /** F(input, timesteps [B]) of a raw network, conditioning already bound. */
     @FunctionalInterface
-    interface Raw {
-        Variable apply(Variable input, double[] timesteps);
+    interface Raw extends RawOf<Variable> {}
+
+    /** A function of the raw network's input and timesteps (its output, or its intermediate features). */
+    @FunctionalInterface
+    interface RawOf<T> {
+        T apply(Variable input, double[] timesteps);
     }
 
     /** Checks one sigma per sample, each finite and > 0; errors name the index. */
@@ -46,18 +50,26 @@ final class DenoiserForms {
 
     /** {@code c_skip x + c_out F(c_in x, cNoiseScale c_noise)}, per-sample sigma; see the class comment. */
     static Variable edm(Variable x, double[] sigma, EdmPreconditioning pre, double cNoiseScale, Raw f) {
+        Variable out = edmRaw(x, sigma, pre, cNoiseScale, f);
+        int b = x.size(0);
+        double[] cSkip = new double[b], cOut = new double[b];
+        for (int i = 0; i < b; i++) {
+            cSkip[i] = pre.cSkip(sigma[i]);
+            cOut[i] = pre.cOut(sigma[i]);
+        }
+        return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(out.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
+    }
+
+    /** {@code F(c_in x, cNoiseScale c_noise)}: what the raw network sees inside {@link #edm} (also its bottleneck features' input). */
+    static <T> T edmRaw(Variable x, double[] sigma, EdmPreconditioning pre, double cNoiseScale, RawOf<T> f) {
         int b = x.size(0);
         checkSigma(sigma, b);
-        double[] cSkip = new double[b], cOut = new double[b], cIn = new double[b], t = new double[b];
+        double[] cIn = new double[b], t = new double[b];
         for (int i = 0; i < b; i++) {
-            double s = sigma[i];
-            cSkip[i] = pre.cSkip(s);
-            cOut[i] = pre.cOut(s);
-            cIn[i] = pre.cIn(s);
-            t[i] = cNoiseScale * pre.cNoise(s);
+            cIn[i] = pre.cIn(sigma[i]);
+            t[i] = cNoiseScale * pre.cNoise(sigma[i]);
         }
-        Variable out = f.apply(x.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, x.value()))), t);
-        return x.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, x.value()))).add(out.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, x.value()))));
+        return f.apply(x.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, x.value()))), t);
     }
 
     /** D of a VP model predicting {@code type} on {@code schedule}; see the class comment. */

@@ -21,10 +21,17 @@ package dev.distillery.distill.score;
  * @param guidanceScale    classifier-free guidance on the target (teacher or path node) only, applied by the
  *                         {@link TargetScore}; 1 = none. The fake score is always evaluated without guidance.
  * @param seed             seed of the latent, noise-level and noise streams
+ * @param ganGeneratorWeight     lambda_G of DMD2's optional GAN term {@code L_G_gan} in the generator step (spec §2.4;
+ *                               DMD2 ImageNet 3e-3, SDXL 5e-3); 0 = off, the default
+ * @param ganDiscriminatorWeight lambda_D of the discriminator loss {@code L_D} added to the fake step (DMD2 1e-2);
+ *                               0 = off, the default (lambda_G > 0 with lambda_D = 0 leaves the head at its random
+ *                               initialisation). With both weights 0 no {@link GanHead} is built and nothing
+ *                               extra is drawn, so a run is bit for bit the run without GAN support.
  */
 public record DistillConfig(GeneratorLoss generatorLoss, NoiseLevels generatorNoise, NoiseLevels fakeNoise, int batchSize, double lrGenerator,
                             double lrFake, double beta1, double beta2, double weightDecay, int generatorEvery, boolean generatorFirst,
-                            double gradClip, double emaDecay, double sigmaInit, double guidanceScale, long seed) {
+                            double gradClip, double emaDecay, double sigmaInit, double guidanceScale, long seed,
+                            double ganGeneratorWeight, double ganDiscriminatorWeight) {
     public DistillConfig {
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
         if (!(lrGenerator >= 0) || !(lrFake >= 0)) throw new IllegalArgumentException("learning rates must be >= 0, got " + lrGenerator + ", " + lrFake);
@@ -33,6 +40,23 @@ public record DistillConfig(GeneratorLoss generatorLoss, NoiseLevels generatorNo
         if (!(gradClip >= 0)) throw new IllegalArgumentException("--grad-clip must be >= 0, got " + gradClip);
         if (!(emaDecay >= 0 && emaDecay < 1)) throw new IllegalArgumentException("--ema-decay must be in [0, 1), got " + emaDecay);
         if (!(sigmaInit > 0)) throw new IllegalArgumentException("--sigma-init must be > 0, got " + sigmaInit);
+        if (!(ganGeneratorWeight >= 0) || !Double.isFinite(ganGeneratorWeight))
+            throw new IllegalArgumentException("--gan-generator-weight must be finite and >= 0, got " + ganGeneratorWeight);
+        if (!(ganDiscriminatorWeight >= 0) || !Double.isFinite(ganDiscriminatorWeight))
+            throw new IllegalArgumentException("--gan-discriminator-weight must be finite and >= 0, got " + ganDiscriminatorWeight);
+    }
+
+    /** Without the GAN head (both weights 0). */
+    public DistillConfig(GeneratorLoss generatorLoss, NoiseLevels generatorNoise, NoiseLevels fakeNoise, int batchSize, double lrGenerator,
+                         double lrFake, double beta1, double beta2, double weightDecay, int generatorEvery, boolean generatorFirst,
+                         double gradClip, double emaDecay, double sigmaInit, double guidanceScale, long seed) {
+        this(generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery, generatorFirst,
+                gradClip, emaDecay, sigmaInit, guidanceScale, seed, 0, 0);
+    }
+
+    /** True when either GAN weight is > 0: the distiller then builds a {@link GanHead} and needs real data. */
+    public boolean ganEnabled() {
+        return ganGeneratorWeight > 0 || ganDiscriminatorWeight > 0;
     }
 
     /** Diff-Instruct defaults (spec §2.6): DI loss, ln sigma ~ N(-1.2, 1.2^2) for both losses, Adam(0, 0.999), 1:1, fake first. */
@@ -49,11 +73,17 @@ public record DistillConfig(GeneratorLoss generatorLoss, NoiseLevels generatorNo
 
     public DistillConfig withSeed(long s) {
         return new DistillConfig(generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery,
-                generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, s);
+                generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, s, ganGeneratorWeight, ganDiscriminatorWeight);
     }
 
     public DistillConfig withSigmaInit(double s) {
         return new DistillConfig(generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery,
-                generatorFirst, gradClip, emaDecay, s, guidanceScale, seed);
+                generatorFirst, gradClip, emaDecay, s, guidanceScale, seed, ganGeneratorWeight, ganDiscriminatorWeight);
+    }
+
+    /** This config with DMD2's GAN term weighted {@code generator} (lambda_G) and {@code discriminator} (lambda_D). */
+    public DistillConfig withGan(double generator, double discriminator) {
+        return new DistillConfig(generatorLoss, generatorNoise, fakeNoise, batchSize, lrGenerator, lrFake, beta1, beta2, weightDecay, generatorEvery,
+                generatorFirst, gradClip, emaDecay, sigmaInit, guidanceScale, seed, generator, discriminator);
     }
 }

@@ -35,6 +35,17 @@ public interface EdmDenoiserNet {
      */
     Variable denoise(Variable x, double[] sigma, Tensor cond);
 
+    /**
+     * The network's bottleneck features at (x; sigma, cond), with the graph, from the same preconditioned input that
+     * {@link #denoise} gives the raw network ({@code c_in x} and its noise-level input): what the optional GAN head
+     * reads ({@link GanHead}, spec disback.md §2.4 L_gan). A UNet's mid-block output [B, C, h, w]; an MLP's last
+     * hidden activation [B, width]. Networks without a defined bottleneck throw {@link UnsupportedOperationException}.
+     */
+    default Variable features(Variable x, double[] sigma, Tensor cond) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no bottleneck features for the GAN head "
+                + "(--gan-generator-weight / --gan-discriminator-weight need an EDM MLP or UNet fake score)");
+    }
+
     /** Number of classes of a class-conditional network (conditioning = I64 labels 0..classes-1); 0 when unconditional. */
     default int classes() {
         return 0;

@@ -41,6 +41,25 @@ public final class EdmMlpNet implements EdmDenoiserNet {
 
     @Override
     public Variable denoise(Variable x, double[] sigma, Tensor cond) {
+        Coefficients c = coefficients(x, sigma, cond);
+        Variable flat = x.reshape(c.b, net.dim());
+        Variable f = net.forward(flat.mul(Variable.constant(EdmDenoiserNet.perSample(c.cIn, flat.value()))), c.cNoise);
+        Variable d = flat.mul(Variable.constant(EdmDenoiserNet.perSample(c.cSkip, flat.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(c.cOut, flat.value()))));
+        return d.reshape(x.shape());
+    }
+
+    /** The MLP's last hidden activation [B, width] at the input {@link #denoise} gives it: {@code c_in x} and c_noise. */
+    @Override
+    public Variable features(Variable x, double[] sigma, Tensor cond) {
+        Coefficients c = coefficients(x, sigma, cond);
+        Variable flat = x.reshape(c.b, net.dim());
+        return net.hidden(flat.mul(Variable.constant(EdmDenoiserNet.perSample(c.cIn, flat.value()))), c.cNoise);
+    }
+
+    private record Coefficients(int b, double[] cSkip, double[] cOut, double[] cIn, double[] cNoise) {}
+
+    /** Checks the arguments of a pass and computes the per-sample preconditioning. */
+    private Coefficients coefficients(Variable x, double[] sigma, Tensor cond) {
         if (cond != null) throw new IllegalArgumentException("EdmMlpNet is unconditional; got conditioning of shape " + java.util.Arrays.toString(cond.shape()));
         int b = x.size(0);
         if (sigma.length != b) throw new IllegalArgumentException("denoise: " + sigma.length + " sigmas for a batch of " + b);
@@ -53,10 +72,7 @@ public final class EdmMlpNet implements EdmDenoiserNet {
             cIn[i] = pre.cIn(s);
             cNoise[i] = pre.cNoise(s);
         }
-        Variable flat = x.reshape(b, net.dim());
-        Variable f = net.forward(flat.mul(Variable.constant(EdmDenoiserNet.perSample(cIn, flat.value()))), cNoise);
-        Variable d = flat.mul(Variable.constant(EdmDenoiserNet.perSample(cSkip, flat.value()))).add(f.mul(Variable.constant(EdmDenoiserNet.perSample(cOut, flat.value()))));
-        return d.reshape(x.shape());
+        return new Coefficients(b, cSkip, cOut, cIn, cNoise);
     }
 
     @Override

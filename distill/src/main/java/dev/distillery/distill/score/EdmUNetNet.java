@@ -124,11 +124,24 @@ public final class EdmUNetNet implements EdmDenoiserNet {
 
     @Override
     public Variable denoise(Variable x, double[] sigma, Tensor cond) {
+        int b = checkInput(x, cond);
+        return DenoiserForms.edm(x, sigma, pre, cNoiseScale, (in, t) -> unet.forward(in, Tensor.of(t, b), cond));
+    }
+
+    /** The UNet's mid-block output {@link UNet2DModel#midFeatures} at the input {@link #denoise} gives it: {@code c_in x}, t(sigma), the labels. */
+    @Override
+    public Variable features(Variable x, double[] sigma, Tensor cond) {
+        int b = checkInput(x, cond);
+        return DenoiserForms.edmRaw(x, sigma, pre, cNoiseScale, (in, t) -> unet.midFeatures(in, Tensor.of(t, b), cond));
+    }
+
+    /** Checks x's shape and the labels of a pass; returns the batch size. */
+    private int checkInput(Variable x, Tensor cond) {
         int b = x.size(0);
         if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
             throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
         checkLabels("EdmUNetNet", classes(), cond, b);
-        return DenoiserForms.edm(x, sigma, pre, cNoiseScale, (in, t) -> unet.forward(in, Tensor.of(t, b), cond));
+        return b;
     }
 
     /** Checks the conditioning of a UNet with {@code classes} classes (+ null label {@code classes}): null, or I64 ids [B] in 0..classes. */

@@ -68,9 +68,14 @@ public final class MlpDenoiser extends Module {
 
     /** F(xIn; cNoise) for xIn = c_in x of shape [B, dim] and one c_noise per row. */
     public Variable forward(Variable xIn, double[] cNoise) {
+        return layers.get(layers.size() - 1).forward(hidden(xIn, cNoise));
+    }
+
+    /** The last hidden activation [B, width] of {@link #forward} (what its linear output layer reads), with the graph. */
+    public Variable hidden(Variable xIn, double[] cNoise) {
         Variable h = inX.forward(xIn).add(inEmb.forward(Variable.constant(embed(cNoise)))).silu();
         for (int i = 0; i < layers.size() - 1; i++) h = layers.get(i).forward(h).silu();
-        return layers.get(layers.size() - 1).forward(h);
+        return h;
     }
 
     /**

@@ -92,6 +92,11 @@ public final class TeacherTrainer {
         return loop(cfg, run, latest.orElse(null), stopAfter, log, device);
     }
 
+    /** The fixed training set of a toy teacher run: {@code dataSize} points of its toy, drawn once from its seed. */
+    public static dev.distillery.distill.data.Dataset trainingData(TeacherConfig cfg) {
+        return Toy2d.dataset(cfg.kind(), cfg.dataSize(), cfg.seed() + DATA_SEED_OFFSET);
+    }
+
     /** Per-coordinate standard deviation of the training set (pooled over both coordinates). */
     static double dataStd(TeacherConfig cfg) {
         double[] p = Toy2d.sample(cfg.kind(), new Rng(cfg.seed() + DATA_SEED_OFFSET), cfg.dataSize()).toDoubleArray();
@@ -117,7 +122,7 @@ public final class TeacherTrainer {
             MlpDenoiser model = newModel(cfg);
             model.to(device); // once, before the loop makes the optimiser and the EMA
             EdmMlpNet net = new EdmMlpNet(model, pre);
-            DataLoader loader = new DataLoader(Toy2d.dataset(cfg.kind(), cfg.dataSize(), cfg.seed() + DATA_SEED_OFFSET), cfg.batchSize(), true, true, false, cfg.seed());
+            DataLoader loader = new DataLoader(trainingData(cfg), cfg.batchSize(), true, true, false, cfg.seed());
             EdmTeacherLoop.Settings settings = new EdmTeacherLoop.Settings(TeacherObjective.EDM, "teacher " + cfg.dataset(), cfg.steps(), cfg.lr(), cfg.minLrFraction(),
                     cfg.weightDecay(), cfg.warmup(), cfg.gradClip(), cfg.emaDecay(), cfg.pMean(), cfg.pStd(), cfg.checkpointEvery(), cfg.keepCheckpoints(),
                     cfg.logEvery(), 0, -1, cfg.seed());

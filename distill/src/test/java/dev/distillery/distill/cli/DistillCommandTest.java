@@ -39,6 +39,17 @@ class DistillCommandTest {
         assertEquals(List.of(0L, 6L, 12L), rows.stream().map(r -> dev.distillery.distill.train.JsonWriter.toLong(r.get("step"))).toList(),
                 "evaluations at 0, 6 and 12, each once across the interruption");
         assertTrue(rows.getLast().containsKey("target_node"));
+
+        // the optional GAN head: weights recorded in config.json, real data from the teacher's training set, the head checkpointed
+        Path gan = tmp.resolve("gan");
+        o = run(concat(new String[]{"distill", "--teacher", teacher.toString(), "--method", "baseline", "--out", gan.toString(),
+                "--gan-generator-weight", "3e-3", "--gan-discriminator-weight", "1e-2"}, FAST));
+        assertEquals(0, o.code(), o.err());
+        Map<String, Object> cfg = RunDir.resume(gan).readConfig();
+        assertEquals(3e-3, dev.distillery.distill.train.JsonWriter.toDouble(cfg.get("gan_generator_weight")));
+        assertEquals(1e-2, dev.distillery.distill.train.JsonWriter.toDouble(cfg.get("gan_discriminator_weight")));
+        Path ck = new dev.distillery.distill.train.Checkpoint(gan.resolve("checkpoints"), 2).latest().orElseThrow();
+        assertTrue(Files.isRegularFile(ck.resolve(dev.distillery.distill.disback.DistillRun.GAN_HEAD)));
     }
 
     @Test
@@ -55,8 +66,12 @@ class DistillCommandTest {
         o = run("distill", "--teacher", tmp.resolve("nope").toString());
         assertNotEquals(0, o.code());
         assertTrue(o.err().contains("nope"), o.err());
+        o = run("distill", "--teacher", tmp.toString(), "--gan-generator-weight", "-1");
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("--gan-generator-weight"), o.err());
         o = run("distill", "--help");
-        for (String f : List.of("--method", "--generator-loss", "--degradation-steps", "--backtrack-interval", "--path-dir", "--resume", "--sigma-init"))
+        for (String f : List.of("--method", "--generator-loss", "--degradation-steps", "--backtrack-interval", "--path-dir", "--resume", "--sigma-init",
+                "--gan-generator-weight", "--gan-discriminator-weight"))
             assertTrue(o.out().contains(f), f);
     }
 }

@@ -138,6 +138,25 @@ public final class UNet2DModel extends Module {
      * @return the prediction [B, out_channels, H, W]
      */
     public Variable forward(Variable sample, Tensor timesteps, Tensor classLabels) {
+        Encoded e = encode(sample, timesteps, classLabels);
+        Variable x = e.mid;
+        for (UpBlock block : upBlocks) x = block.forward(x, e.skips, e.emb, null, null);
+        return convOut.forward(convNormOut.forward(x).silu());
+    }
+
+    /**
+     * The bottleneck features: the mid block's output {@code [B, C_last, H / 2^(levels-1), W / 2^(levels-1)]} of the
+     * same pass {@link #forward} makes (conv_in, down blocks, mid block), with the graph, for heads that read the
+     * UNet's features (e.g. a GAN discriminator on a score network, spec disback.md §2.4). Arguments as {@link #forward}.
+     */
+    public Variable midFeatures(Variable sample, Tensor timesteps, Tensor classLabels) {
+        return encode(sample, timesteps, classLabels).mid;
+    }
+
+    /** The encoder half of a pass: the mid block's output, the conditioning embedding and the skip activations. */
+    private record Encoded(Variable mid, Variable emb, List<Variable> skips) {}
+
+    private Encoded encode(Variable sample, Tensor timesteps, Tensor classLabels) {
         int b = sample.size(0);
         if (config.centerInputSample()) sample = sample.mul(2).sub(1);
         Device device = sample.device();
@@ -162,9 +181,7 @@ public final class UNet2DModel extends Module {
         List<Variable> skips = new ArrayList<>();
         skips.add(x);
         for (DownBlock block : downBlocks) x = block.forward(x, emb, null, skips);
-        x = midBlock.forward(x, emb, null);
-        for (UpBlock block : upBlocks) x = block.forward(x, skips, emb, null, null);
-        return convOut.forward(convNormOut.forward(x).silu());
+        return new Encoded(midBlock.forward(x, emb, null), emb, skips);
     }
 
     /**
