@@ -42,8 +42,16 @@ import torch_models  # noqa: E402  (the plain-PyTorch UNet2DModel and CLIP text 
 # Each factory makes its inputs with a seeded generator and returns a zero-argument callable that runs the work
 # once and returns the outputs (a tensor or a tuple of tensors).
 
+# Where the case's tensors and models live (--device): inputs are drawn on the host from the seeded generator, as
+# always, and moved there, so a case's inputs are the same on every device.
+DEVICE = torch.device("cpu")
+# The cases that follow DEVICE (those of bench/device-compare); the others always run on the host.
+DEVICE_CASES = ("gemm-256", "gemm-512", "gemm-1024", "gemm-2048", "conv-fwd-64x32", "conv-fwdbwd-64x32", "conv-fwdbwd-128x16",
+                "unet-step-tiny")
+
+
 def _randn(gen, *shape):
-    return torch.randn(*shape, generator=gen, dtype=torch.float32)
+    return torch.randn(*shape, generator=gen, dtype=torch.float32).to(DEVICE)
 
 
 def gemm(m, k, n, batch=1, transposed_b=False):
@@ -218,10 +226,10 @@ def unet(batch, step, arch=UNET_SMALL):
     target noise ~ N(0, 1) of x's shape; forward under no_grad, or the training step."""
     def make(gen):
         torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=gen)))
-        model = torch_models.UNet2DModel(**arch)
+        model = torch_models.UNet2DModel(**arch).to(DEVICE)
         c, s = arch["in_channels"], arch["sample_size"]
         inputs = {"sample": _randn(gen, batch, c, s, s),
-                  "timesteps": torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=gen),
+                  "timesteps": torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=gen).to(DEVICE),
                   "target": _randn(gen, batch, c, s, s)}
         return model_work(model, inputs, step)
     return make
@@ -532,6 +540,9 @@ def parse_args(argv):
     ap.add_argument("--min-time-ms", type=int, default=0, help="keep timing until this much timed work")
     ap.add_argument("--max-reps", type=int, default=1000, help="cap on timed runs when --min-time-ms asks for more")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--device", default="cpu",
+                    help="cpu (default) or cuda[:K]: run the case there, synchronising before each time is read "
+                         "(only the cases of bench/device-compare: %s)" % " ".join(DEVICE_CASES))
     ap.add_argument("--check-against", metavar="FILE",
                     help="instead of timing: load a file written by dev.distillery.bench.ExportCase and check that the "
                          "PyTorch twin computes the same results (CASE optional)")
@@ -544,6 +555,13 @@ def parse_args(argv):
         ap.error("unknown case '%s'; known cases: %s" % (args.case, " ".join(CASES)))
     if args.reps < 1:
         ap.error("--reps must be >= 1")
+    if args.device != "cpu":
+        if not args.device.startswith("cuda"):
+            ap.error("--device must be cpu or cuda[:K], got '%s'" % args.device)
+        if not torch.cuda.is_available():
+            ap.error("--device %s: this PyTorch (%s) sees no CUDA device" % (args.device, torch.__version__))
+        if args.case is not None and args.case not in DEVICE_CASES:
+            ap.error("--device %s: case %s runs on the host only (device cases: %s)" % (args.device, args.case, " ".join(DEVICE_CASES)))
     return args
 
 
@@ -561,14 +579,26 @@ def main(argv):
         torch.__version__, blas_in_use(), config_value("BLAS_INFO"), torch.backends.mkldnn.is_available(),
         torch.get_num_threads(), sys.version.split()[0]), flush=True)
 
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    cuda = DEVICE.type == "cuda"
+    if cuda:
+        print("# device=%s name=%s" % (DEVICE, torch.cuda.get_device_name(DEVICE)), flush=True)
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(DEVICE)
+
     gen = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():
         work = CASES[args.case](gen)
+        sync()
         out = None
         warm = 0
         t0 = time.perf_counter()
         while warm < args.min_warmup or (time.perf_counter() - t0) * 1e3 < args.warmup_ms:
             out = work()
+            sync()
             warm += 1
         times = []
         timed = 0.0
@@ -576,6 +606,7 @@ def main(argv):
         while len(times) < args.reps or (timed * 1e3 < args.min_time_ms and len(times) < max_reps):
             s = time.perf_counter()
             out = work()
+            sync()  # queued kernels are inside the time, as the Java side's read of one output element
             d = time.perf_counter() - s
             timed += d
             times.append(d * 1e3)

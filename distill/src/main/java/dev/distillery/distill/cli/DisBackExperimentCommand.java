@@ -28,6 +28,7 @@ final class DisBackExperimentCommand implements Callable<Integer> {
     @Option(names = "--seeds", defaultValue = "0,1,2", split = ",", description = "Seeds. Default: ${DEFAULT-VALUE}.") long[] seeds;
     @Option(names = "--tail", defaultValue = "5", description = "Evaluations averaged for a run's final metric. Default: ${DEFAULT-VALUE}.") int tail;
     @Option(names = {"--out", "-o"}, paramLabel = "DIR", required = true, description = "Output directory.") Path out;
+    @CommandLine.Mixin DeviceOption deviceOpt;
 
     @Override
     public Integer call() throws Exception {
@@ -39,14 +40,17 @@ final class DisBackExperimentCommand implements Callable<Integer> {
             throw new ParameterException(cl, e.getMessage());
         }
         if (tail < 1) throw new ParameterException(cl, "--tail must be >= 1, got " + tail);
+        dev.distillery.tensor.Device device = deviceOpt.resolve();
         PrintStream log = new PrintStream(System.err, true);
         Path md;
         if (DiffusersTextTeacher.isPipelineFolder(teacher)) {
             Distill.TextTeacher tt = Distill.textTeacher(cl, teacher, opts.prompts, cfg);
+            tt.net().module().to(device); // the text encoder stays on the host (prompts are encoded once)
             md = DisBackExperiment.run(cfg, tt.net(), tt.prompts(), tt.evaluator(), seeds, tail, out, log);
         } else {
             if (opts.prompts != null) throw new ParameterException(cl, "--prompts is for text-conditional teachers (a diffusers pipeline folder); " + teacher + " is a train-teacher run");
             Teachers.Loaded lt = Teachers.load(teacher);
+            lt.net().module().to(device); // every run of every arm trains where the teacher is
             md = DisBackExperiment.run(cfg, lt.net(), Distill.evaluator(lt, cfg), seeds, tail, out, log);
         }
         cl.getOut().println("Seeds " + Arrays.toString(seeds) + " done. Results: " + md);

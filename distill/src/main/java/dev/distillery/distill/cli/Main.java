@@ -204,10 +204,12 @@ public final class Main implements Runnable {
         @Option(names = "--degradation-steps", defaultValue = "500", description = "DisBack Stage-1 steps (10 path nodes). Default: ${DEFAULT-VALUE}.") int degradationSteps;
         @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.") long seed;
         @Option(names = {"--out", "-o"}, paramLabel = "DIR", description = "Run directory. Default: runs/quickstart-<timestamp>.") Path out;
+        @Mixin DeviceOption deviceOpt;
 
         @Override
         public Integer call() throws Exception {
             CommandLine cl = spec.commandLine();
+            Device device = deviceOpt.resolve();
             if (iterations < 0) throw new ParameterException(cl, "--iterations must be >= 0, got " + iterations);
             if (degradationSteps < 10 || degradationSteps % 10 != 0) throw new ParameterException(cl, "--degradation-steps must be a positive multiple of 10, got " + degradationSteps);
             TeacherOptions o = new TeacherOptions();
@@ -228,7 +230,7 @@ public final class Main implements Runnable {
             long t0 = System.nanoTime();
             PrintStream log = new PrintStream(System.err, true);
             Path teacherDir = dir.resolve("teacher");
-            TeacherTrainer.Result r = TeacherTrainer.train(cfg, teacherDir, 0, log);
+            TeacherTrainer.Result r = TeacherTrainer.train(cfg, teacherDir, 0, log, device);
             printResult(pw, r);
             if (iterations == 0) {
                 pw.println(String.format(Locale.ROOT, "Done in %.1f s. Open %s", (System.nanoTime() - t0) / 1e9, r.report()));
@@ -245,6 +247,7 @@ public final class Main implements Runnable {
             d.pathDir = dir.resolve("path");
             var loaded = dev.distillery.distill.teacher.Teachers.load(teacherDir);
             var teacher = loaded.net();
+            teacher.module().to(device); // both distillations train where the teacher is
             var eval = Distill.evaluator(loaded, d.config(teacherDir, commandString(spec)));
             java.util.Map<String, java.util.List<java.util.Map<String, Object>>> curves = new java.util.LinkedHashMap<>();
             for (String method : new String[]{"baseline", "disback"}) {

@@ -146,7 +146,7 @@ public final class DistillRun {
             EdmDenoiserNet evalNet = teacher.copyOnDevice();
             OneStepGenerator evalGen = new OneStepGenerator(evalNet, cfg.sigmaInit());
             List<Map<String, Object>> evaluations = new ArrayList<>();
-            if (k == 0) evaluations.add(evaluate(run, eval, distiller, evalNet, evalGen, pathTarget, teacher, 0));
+            if (k == 0) evaluations.add(evaluate(run, eval, distiller, evalNet, evalGen, pathTarget, teacher, 0, Map.of()));
             NanGuard guard = new NanGuard(ckpt);
             long end = stopAfter > 0 ? Math.min(stopAfter, cfg.iterations()) : cfg.iterations();
             Progress bar = Progress.stderr(method.cliName(), cfg.iterations()).start(k);
@@ -159,12 +159,13 @@ public final class DistillRun {
                 k++;
                 bar.update(k, String.format(Locale.ROOT, "fake=%.4f", r.fakeLoss()));
                 if (k % cfg.evalEvery() == 0 || k == cfg.iterations()) {
-                    Map<String, Object> row = evaluate(run, eval, distiller, evalNet, evalGen, pathTarget, teacher, k);
+                    Map<String, Object> losses = new LinkedHashMap<>(); // the last iteration's, logged with the evaluation
+                    losses.put("fake_loss", r.fakeLoss());
+                    if (!Double.isNaN(r.generatorLoss())) losses.put("generator_loss", r.generatorLoss());
+                    if (!Double.isNaN(r.discriminatorLoss())) losses.put("discriminator_loss", r.discriminatorLoss());
+                    Map<String, Object> row = evaluate(run, eval, distiller, evalNet, evalGen, pathTarget, teacher, k, losses);
                     double secs = (System.nanoTime() - t0) / 1e9;
-                    row.put("it_per_s", (k - kAtT0) / Math.max(secs, 1e-9));
-                    row.put("fake_loss", r.fakeLoss());
-                    if (!Double.isNaN(r.generatorLoss())) row.put("generator_loss", r.generatorLoss());
-                    if (!Double.isNaN(r.discriminatorLoss())) row.put("discriminator_loss", r.discriminatorLoss());
+                    row.put("it_per_s", (k - kAtT0) / Math.max(secs, 1e-9)); // in memory only: metrics.jsonl stays deterministic
                     evaluations.add(row);
                 }
                 if (k % cfg.checkpointEvery() == 0 || k == cfg.iterations()) {
@@ -229,11 +230,12 @@ public final class DistillRun {
 
     /** Evaluates the EMA generator (the generator itself when the EMA decay is 0) and logs the row. */
     private static Map<String, Object> evaluate(RunDir run, Evaluator eval, ScoreDistiller d, EdmDenoiserNet evalNet, OneStepGenerator evalGen,
-                                                PathTarget pathTarget, EdmDenoiserNet teacher, long k) {
+                                                PathTarget pathTarget, EdmDenoiserNet teacher, long k, Map<String, Object> losses) {
         d.ema().copyTo(evalNet.module());
         EdmDenoiserNet targetNet = pathTarget != null && pathTarget.currentIndex() >= 0 ? pathTarget.network() : teacher;
         Map<String, Object> row = new LinkedHashMap<>(eval.evaluate(evalGen, targetNet, teacher));
         if (pathTarget != null) row.put("target_node", (double) Math.max(pathTarget.currentIndex(), 0));
+        row.putAll(losses);
         run.logMetrics(k, row);
         Map<String, Object> withK = new LinkedHashMap<>();
         withK.put("iteration", k);
@@ -255,7 +257,8 @@ public final class DistillRun {
             vs.add(JsonWriter.toDouble(r.get(metric)));
         }
         Path png = run.plots().resolve(metric + ".png");
-        LinePlot.builder().size(720, 420).logY(true).title(cfg.method() + ": " + metric + " of one-step samples").labels("iteration", metric)
+        boolean positive = vs.stream().allMatch(v -> !(v <= 0)); // a log axis only for metrics that stay above 0 (FD, SW2, MSE)
+        LinePlot.builder().size(720, 420).logY(positive).title(cfg.method() + ": " + metric + " of one-step samples").labels("iteration", metric)
                 .series(metric, ks.stream().mapToLong(Long::longValue).toArray(), vs.stream().mapToDouble(Double::doubleValue).toArray()).write(png);
         StringBuilder sb = new StringBuilder();
         sb.append("# Distillation run: ").append(cfg.method()).append("\n\n");

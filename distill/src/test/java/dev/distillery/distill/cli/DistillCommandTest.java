@@ -39,6 +39,9 @@ class DistillCommandTest {
         assertEquals(List.of(0L, 6L, 12L), rows.stream().map(r -> dev.distillery.distill.train.JsonWriter.toLong(r.get("step"))).toList(),
                 "evaluations at 0, 6 and 12, each once across the interruption");
         assertTrue(rows.getLast().containsKey("target_node"));
+        for (Map<String, Object> row : rows.subList(1, rows.size())) // the losses of the iteration before each evaluation, next to it
+            assertTrue(row.containsKey("fake_loss") && row.containsKey("generator_loss"), "losses in " + row);
+        assertTrue(!rows.getFirst().containsKey("fake_loss"), "no losses before the first iteration");
 
         // the optional GAN head: weights recorded in config.json, real data from the teacher's training set, the head checkpointed
         Path gan = tmp.resolve("gan");

@@ -86,4 +86,43 @@ class ImageDistillTest {
         for (long l : sampler.sample(new Rng(2), 500).toLongArray()) assertTrue(l >= 0 && l < classes, "label " + l);
         assertNull(DistillRun.classSampler(new EdmMlpNet(new MlpDenoiser(8, 1, 4, new Rng(0)), new EdmPreconditioning(1))));
     }
+    /**
+     * The optional GAN head on a class-conditional pixel UNet teacher trained by the CLI: real batches come from the
+     * teacher run's own training images with their labels, the head sits on the fake UNet's mid-block features, its
+     * weights are checkpointed, and the discriminator loss is logged with each evaluation.
+     */
+    @Test
+    void ganHeadRunsOnAClassConditionalUNetTeacherWithItsTrainingImages(@TempDir Path root) throws IOException {
+        Path data = dev.distillery.distill.teacher.ImageTeacherTrainerTest.writeIdx(root.resolve("idx"), 80);
+        Path teacherDir = root.resolve("teacher");
+        var t = dev.distillery.distill.cli.MainTestSupport.run(dev.distillery.distill.teacher.ImageTeacherTrainerTest.with(
+                dev.distillery.distill.teacher.ImageTeacherTrainerTest.TINY_UNET, "--data", data.toString(), "--out", teacherDir.toString()));
+        assertEquals(0, t.code(), t.err());
+        var loaded = dev.distillery.distill.teacher.Teachers.load(teacherDir);
+        assertEquals(10, loaded.net().classes());
+        DistillRunConfig b = DisBackTest.config("baseline", 4, 10, 5, 1);
+        DistillRunConfig gan = new DistillRunConfig(b.method(), teacherDir.toString(), b.iterations(), b.generatorLoss(), b.generatorNoise(),
+                b.fakeNoise(), 4, b.lrGenerator(), b.lrFake(), b.beta1(), b.beta2(), b.weightDecay(), b.generatorEvery(), b.generatorFirst(),
+                b.gradClip(), b.emaDecay(), b.sigmaInit(), b.guidanceScale(), b.degradationSteps(), b.degradationEvery(), b.degradationLr(),
+                b.backtrackInterval(), "", 2, b.evalSamples(), 4, b.keepCheckpoints(), b.seed(), "", 3e-3, 1e-2);
+        Evaluator eval = new Evaluator() {
+            @Override
+            public Map<String, Double> evaluate(OneStepGenerator g, EdmDenoiserNet target, EdmDenoiserNet teacher) {
+                return Map.of("mean", g.sample(new Rng(1), 4, 4, ImageEvaluator.labels(g, 4)).mean().item());
+            }
+
+            @Override public String primaryMetric() { return "mean"; }
+
+            @Override
+            public void writeSamples(Path png, OneStepGenerator g, String title) {}
+        };
+        DistillRun.Result r = DistillRun.start(gan, loaded.net(), root.resolve("path"), eval, root.resolve("run"), 0, DisBackTest.QUIET);
+        assertEquals(4, r.iterations());
+        Path ck = new dev.distillery.distill.train.Checkpoint(r.runDir().resolve("checkpoints"), 2).latest().orElseThrow();
+        assertTrue(Files.isRegularFile(ck.resolve(DistillRun.GAN_HEAD)), "the head's weights are checkpointed");
+        for (var row : r.evaluations().subList(1, r.evaluations().size())) {
+            double d = ((Number) row.get("discriminator_loss")).doubleValue();
+            assertTrue(Double.isFinite(d) && d > 0, "discriminator loss " + d); // softplus terms are positive
+        }
+    }
 }

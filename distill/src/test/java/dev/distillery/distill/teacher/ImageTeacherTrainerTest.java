@@ -26,14 +26,14 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class ImageTeacherTrainerTest {
+public class ImageTeacherTrainerTest {
     /** A tiny class-conditional UNet run on 64 images: 4 steps, checkpoints at 2 and 4. */
-    static final String[] TINY_UNET = {"train-teacher", "--dataset", "fmnist", "--steps", "4", "--batch-size", "8", "--data-size", "64",
+    public static final String[] TINY_UNET = {"train-teacher", "--dataset", "fmnist", "--steps", "4", "--batch-size", "8", "--data-size", "64",
             "--block-out-channels", "8,8", "--norm-groups", "4", "--attention-head-dim", "8", "--warmup", "1", "--checkpoint-every", "2",
             "--log-every", "1", "--sample-steps", "2", "--grid-samples", "10"};
 
     /** Writes an MNIST-format training split of {@code n} 28x28 images (a bright square whose place depends on the label). */
-    static Path writeIdx(Path dir, int n) throws IOException {
+    public static Path writeIdx(Path dir, int n) throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(3);
         ByteArrayOutputStream img = new ByteArrayOutputStream(), lab = new ByteArrayOutputStream();
@@ -59,7 +59,7 @@ class ImageTeacherTrainerTest {
         return dir;
     }
 
-    static String[] with(String[] a, String... b) {
+    public static String[] with(String[] a, String... b) {
         List<String> l = new ArrayList<>(List.of(a));
         l.addAll(List.of(b));
         return l.toArray(String[]::new);

@@ -1,5 +1,6 @@
 package dev.distillery.tensor.backend.cpu;
 
+import dev.distillery.tensor.testing.BackendUnderTest;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.PadMode;
@@ -35,7 +36,7 @@ class CpuPoolingIndexingVsReferenceTest {
 
     @Test
     void poolingIsIdentical() {
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (int[] shape : IMAGES)
                 for (var e : layouts(111, dt, shape).entrySet())
                     for (Pool2dParams p : POOLS) {
@@ -75,7 +76,7 @@ class CpuPoolingIndexingVsReferenceTest {
     @Test
     void upsamplingIsIdentical() {
         int[][] sizes = {{14, 18}, {7, 9}, {3, 2}, {1, 1}, {13, 27}, {5, 40}, {62, 68}, {31, 136}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (int[] shape : IMAGES)
                 for (var e : layouts(121, dt, shape).entrySet())
                     for (int[] s : sizes) {
@@ -86,14 +87,14 @@ class CpuPoolingIndexingVsReferenceTest {
                             Tensor r = REF.upsample2d(x, s[0], s[1], true, ac), c = CPU.upsample2d(x, s[0], s[1], true, ac);
                             // F32 interpolates in float (weights sum to 1, so errors are ulps of the inputs' scale).
                             if (dt == DType.F64) assertIdentical(r, c, "bilinear ac=" + ac + " " + w);
-                            else assertClose(r, c, 1e-6, 2e-6, "bilinear ac=" + ac + " " + w);
+                            else assertClose(r, c, 1e-6, BackendUnderTest.isCpu() ? 2e-6 : BackendUnderTest.DEVICE_BILINEAR_ATOL, "bilinear ac=" + ac + " " + w);
                         }
                     }
     }
 
     @Test
     void concatIsIdentical() {
-        for (DType dt : new DType[]{DType.F32, DType.F64, DType.I64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64, DType.I64))
             for (int dd = 0; dd < 3; dd++) {
                 int d = dd;
                 int[] s1 = {2, 3, 5}, s2 = {2, 3, 5}, s3 = {2, 3, 5};
@@ -115,7 +116,7 @@ class CpuPoolingIndexingVsReferenceTest {
 
     @Test
     void indexSelectAndGatherAreIdentical() {
-        for (DType dt : new DType[]{DType.F32, DType.F64, DType.I64, DType.BOOL})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64, DType.I64, DType.BOOL))
             for (var e : layouts(141, DType.F32, 4, 6, 5).entrySet()) {
                 Tensor x = dt == DType.BOOL ? ref(() -> e.getValue().gt(0.2)) : dt == DType.F32 ? e.getValue() : e.getValue().to(dt);
                 for (int d = 0; d < 3; d++) {
@@ -143,7 +144,7 @@ class CpuPoolingIndexingVsReferenceTest {
     @Test
     void paddingIsIdentical() {
         int[][] padSets = {{1, 2}, {0, 0, 3, 1}, {2, 2, 2, 2}, {1, 0, 0, 1, 1, 1}, {0, 3}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (var e : layouts(151, dt, 2, 4, 5, 7).entrySet())
                 for (int[] pads : padSets)
                     for (PadMode mode : PadMode.values())

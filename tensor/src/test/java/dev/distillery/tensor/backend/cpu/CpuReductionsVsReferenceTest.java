@@ -1,5 +1,6 @@
 package dev.distillery.tensor.backend.cpu;
 
+import dev.distillery.tensor.testing.BackendUnderTest;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.NormResult;
@@ -63,7 +64,7 @@ class CpuReductionsVsReferenceTest {
     @Test
     void everyDimSubsetOfSmallShapes() {
         int[][] shapes = {{2, 3, 5, 7}, {7, 13}, {31}, {1}, {3, 1, 17}, {1, 33, 1}, {4, 5, 1, 40}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (int[] shape : shapes)
                 for (var e : layouts(61, dt, shape).entrySet())
                     for (int[] dims : subsets(shape.length)) {
@@ -86,7 +87,7 @@ class CpuReductionsVsReferenceTest {
                 {new int[]{3, 17, 9, 11}, new int[]{1}}, {new int[]{600, 3, 37}, new int[]{0, 1}}, {new int[]{2, 2000, 5}, new int[]{1}},
                 {new int[]{5, 9000}, new int[]{0, 1}}
         };
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (Object[] c : cases) {
                 int[] shape = (int[]) c[0], dims = (int[]) c[1];
                 Map<String, Tensor> ls = layouts(62, dt, shape);
@@ -103,7 +104,7 @@ class CpuReductionsVsReferenceTest {
 
     @Test
     void nanInfinityAndTies() {
-        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64)) {
             // Rows of 37 with NaN, infinities and repeated maxima in various places; reduced along both dims.
             double[] v = new double[5 * 37];
             for (int i = 0; i < v.length; i++) v[i] = (i * 7 % 5) - 2; // ties everywhere
@@ -130,7 +131,7 @@ class CpuReductionsVsReferenceTest {
 
     @Test
     void emptyReductions() {
-        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64)) {
             Tensor x = Tensor.zeros(dt, 3, 0, 4);
             for (ReduceOp op : new ReduceOp[]{ReduceOp.SUM, ReduceOp.MEAN}) {
                 checkReduce(op, x, new int[]{1}, false, op + " empty dim");
@@ -145,7 +146,7 @@ class CpuReductionsVsReferenceTest {
     @Test
     void softmaxAndLogSoftmax() {
         int[][] shapes = {{7}, {7, 13}, {2, 3, 257}, {4, 31}, {3, 1, 5}, {16, 16}, {2, 40, 3}, {1}, {300, 130}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (int[] shape : shapes)
                 for (var e : layouts(71, dt, shape).entrySet())
                     for (int d = 0; d < shape.length; d++)
@@ -158,7 +159,7 @@ class CpuReductionsVsReferenceTest {
         // Masked rows: -inf entries, an all -inf row (NaN), NaN and +inf.
         double ni = Double.NEGATIVE_INFINITY;
         double[] v = {1, ni, 2, ni, 0.5, ni, ni, ni, ni, ni, 3, Double.NaN, 1, 2, 0, 1, 2, Double.POSITIVE_INFINITY, 0, 0};
-        for (DType dt : new DType[]{DType.F32, DType.F64}) {
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64)) {
             Tensor x = values(dt, v).view(4, 5);
             for (int d = 0; d < 2; d++)
                 for (boolean log : new boolean[]{false, true})
@@ -179,7 +180,7 @@ class CpuReductionsVsReferenceTest {
     void layerNormMatches() {
         Object[][] cases = {{new int[]{7, 13}, 13}, {new int[]{2, 3, 40}, 120}, {new int[]{5, 1}, 1}, {new int[]{3, 4, 33}, 33},
                 {new int[]{64, 320}, 320}, {new int[]{17}, 17}, {new int[]{0, 8}, 8}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (Object[] c : cases) {
                 int[] shape = (int[]) c[0];
                 int ns = (int) c[1];
@@ -201,7 +202,7 @@ class CpuReductionsVsReferenceTest {
     void groupNormMatches() {
         Object[][] cases = {{new int[]{2, 6, 5, 7}, 3}, {new int[]{4, 64, 8, 8}, 32}, {new int[]{3, 4}, 2}, {new int[]{2, 8, 33}, 8},
                 {new int[]{1, 6, 3, 3}, 1}, {new int[]{2, 6, 17}, 6}, {new int[]{2, 4, 0}, 2}};
-        for (DType dt : new DType[]{DType.F32, DType.F64})
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
             for (Object[] c : cases) {
                 int[] shape = (int[]) c[0];
                 int g = (int) c[1], ch = shape[1];

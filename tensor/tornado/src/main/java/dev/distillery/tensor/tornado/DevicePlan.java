@@ -10,6 +10,7 @@ import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.WorkerGrid2D;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -34,6 +35,14 @@ import java.util.Map;
  */
 final class DevicePlan implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DevicePlan.class.getName());
+    /**
+     * OpenCL build options of every kernel ({@code -Ddistillery.tornado.opencl.flags}). TornadoVM's default,
+     * {@code -cl-mad-enable -cl-fast-relaxed-math}, lets the compiler assume there is no NaN or infinity (NaN == x came
+     * out true and NaN converted to bool false on PoCL) and fuse multiply-adds, so results moved off the CPU
+     * backend's by more than rounding; IEEE semantics with correctly rounded division and sqrt keep the device within
+     * the parity suite's tolerances. Faster, looser flags are a setting away.
+     */
+    static final String OPENCL_FLAGS = System.getProperty("distillery.tornado.opencl.flags", "-cl-fp32-correctly-rounded-divide-sqrt -w");
 
     /** Work-group size of the 1-D kernels. */
     static final int GROUP = 128;
@@ -129,7 +138,7 @@ final class DevicePlan implements AutoCloseable {
             }
         }
         plan = new TornadoExecutionPlan(graphs);
-        plan.withDevice(device).withGridScheduler(grids);
+        plan.withDevice(device).withGridScheduler(grids).withCompilerFlags(TornadoVMBackendType.OPENCL, OPENCL_FLAGS);
         args.set(0, 0);
         launch1d(Kernel.INIT, 1);
     }

@@ -56,15 +56,32 @@ public final class TornadoKernels {
 
     // ------------------------------------------------------------------------------------------------ scalar math
 
-    /** erf(x) in float: 1 - erfc from the Chebyshev fit of Numerical Recipes (fractional error below 1.2e-7). */
-    static float erf(float x) {
+    /** erfc(|x|), to a relative error below 1.2e-7 (the Chebyshev fit of Numerical Recipes' erfcc). */
+    static float erfcOfAbs(float x) {
         float z = TornadoMath.abs(x);
         float t = 1.0f / (1.0f + 0.5f * z);
         float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f
                 + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
-        float erfc = t * TornadoMath.exp(-z * z + poly);
-        float r = 1.0f - erfc;
-        if (x < 0) r = -r;
+        return t * TornadoMath.exp(-z * z + poly);
+    }
+
+    /** The normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, from erfc on the tail side so that tiny values keep their digits. */
+    static float normalCdf(float x) {
+        float half = 0.5f * erfcOfAbs(x * 0.7071067811865476f);
+        float r = half;
+        if (x > 0) r = 1.0f - half;
+        return r;
+    }
+
+    /**
+     * pow with Java's special cases where C's differ (OpenCL follows C): a NaN exponent gives NaN (C: pow(1, NaN) = 1),
+     * and so does |x| = 1 with an infinite exponent (C: 1).
+     */
+    static float javaPow(float x, float y) {
+        float r = TornadoMath.pow(x, y);
+        if (y == 2.0f) r = x * x; // the common square exactly (correctly rounded, as the double pow rounded to float)
+        if (y != y) r = y;
+        if ((x == 1.0f || x == -1.0f) && (y == Float.POSITIVE_INFINITY || y == Float.NEGATIVE_INFINITY)) r = y - y; // NaN (a NaN literal does not compile)
         return r;
     }
 
@@ -80,8 +97,10 @@ public final class TornadoKernels {
         else if (op == 6) r = TornadoMath.tanh(x);                            // TANH
         else if (op == 7) r = 1.0f / (1.0f + TornadoMath.exp(-x));            // SIGMOID
         else if (op == 8) r = x / (1.0f + TornadoMath.exp(-x));               // SILU
-        else if (op == 9) r = 0.5f * x * (1.0f + TornadoMath.tanh(0.7978845608028654f * (x + 0.044715f * x * x * x))); // GELU_TANH
-        else if (op == 10) r = 0.5f * x * (1.0f + erf(x * 0.7071067811865476f)); // GELU_ERF
+        // GELU_TANH as x * sigmoid(2u) = 0.5 x (1 + tanh u): the same function, but without 1 + tanh(u) cancelling to a
+        // few ulps of garbage for very negative x (a device tanh need not return exactly -1 there).
+        else if (op == 9) r = x / (1.0f + TornadoMath.exp(-1.5957691216057308f * (x + 0.044715f * x * x * x)));
+        else if (op == 10) r = x * normalCdf(x);                               // GELU_ERF
         else if (op == 11) { if (!(x > 0) && x == x) r = 0.0f; }             // RELU (NaN stays NaN)
         else if (op == 12) r = x * x;                                         // SQUARE
         else if (op == 13) r = TornadoMath.sin(x);                            // SIN
@@ -90,7 +109,7 @@ public final class TornadoKernels {
         else if (op == 16) { if (x > 0) r = 1.0f; else if (x < 0) r = -1.0f; } // SIGN (0, -0 and NaN stay)
         else if (op == 17) r = x + p0;                                        // ADD_SCALAR
         else if (op == 18) r = x * p0;                                        // MUL_SCALAR
-        else if (op == 19) r = TornadoMath.pow(x, p0);                        // POW_SCALAR
+        else if (op == 19) r = javaPow(x, p0);                                // POW_SCALAR
         else if (op == 20) r = p0 - x;                                        // RSUB_SCALAR
         else if (op == 21) { if (x == x) r = TornadoMath.min(TornadoMath.max(x, p0), p1); } // CLAMP
         else if (op == 22) { if (!(x > 0)) r = x * p0; }                      // LEAKY_RELU
@@ -110,11 +129,12 @@ public final class TornadoKernels {
         else if (op == 7) { float s = 1.0f / (1.0f + TornadoMath.exp(-x)); r = s * (1.0f - s); }
         else if (op == 8) { float s = 1.0f / (1.0f + TornadoMath.exp(-x)); r = s * (1.0f + x * (1.0f - s)); }
         else if (op == 9) {
+            // With s = sigmoid(2u) = (1 + tanh u) / 2, 1 - tanh^2 u = 4 s (1 - s): d/dx = s + 2 x s (1 - s) k (1 + 3 c x^2), free of cancellation.
             float k = 0.7978845608028654f;
             float c = 0.044715f;
-            float t = TornadoMath.tanh(k * (x + c * x * x * x));
-            r = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * k * (1.0f + 3.0f * c * x * x);
-        } else if (op == 10) r = 0.5f * (1.0f + erf(x * 0.7071067811865476f)) + x * TornadoMath.exp(-0.5f * x * x) * 0.3989422804014327f;
+            float sg = 1.0f / (1.0f + TornadoMath.exp(-2.0f * k * (x + c * x * x * x)));
+            r = sg + 2.0f * x * sg * (1.0f - sg) * k * (1.0f + 3.0f * c * x * x);
+        } else if (op == 10) r = normalCdf(x) + x * TornadoMath.exp(-0.5f * x * x) * 0.3989422804014327f;
         else if (op == 11) { if (x > 0) r = 1.0f; }
         else if (op == 12) r = 2.0f * x;
         else if (op == 13) r = TornadoMath.cos(x);
@@ -137,21 +157,30 @@ public final class TornadoKernels {
         else if (op == 1) r = x - y;
         else if (op == 2) r = x * y;
         else if (op == 3) r = x / y;
-        else if (op == 4) r = TornadoMath.pow(x, y);
+        else if (op == 4) r = javaPow(x, y);
         else if (op == 5) { if (x != x || y != y) r = x + y; else r = TornadoMath.max(x, y); }
         else if (op == 6) { if (x != x || y != y) r = x + y; else r = TornadoMath.min(x, y); }
+        // Signed zeros as Java and PyTorch order them (-0 < +0); OpenCL's fmax/fmin may return either.
+        if ((op == 5 || op == 6) && x == 0.0f && y == 0.0f) {
+            boolean xNegative = 1.0f / x < 0.0f;
+            r = x;
+            if ((op == 5) == xNegative) r = y;
+        }
         return r;
     }
 
     /** {@code a op b} for a {@code CompareOp} ordinal, as 0/1. */
     static int compareOp(int op, float x, float y) {
+        // NaN is tested explicitly: with it left to the comparison, x <= NaN came out true on PoCL (an ordered
+        // comparison compiled as the negation of its complement).
+        boolean ordered = x == x && y == y;
         int r = 0;
-        if (op == 0) { if (x == y) r = 1; }
-        else if (op == 1) { if (x != y) r = 1; }
-        else if (op == 2) { if (x < y) r = 1; }
-        else if (op == 3) { if (x <= y) r = 1; }
-        else if (op == 4) { if (x > y) r = 1; }
-        else if (op == 5) { if (x >= y) r = 1; }
+        if (op == 0) { if (ordered && x == y) r = 1; }
+        else if (op == 1) { r = 1; if (ordered && x == y) r = 0; }
+        else if (op == 2) { if (ordered && x < y) r = 1; }
+        else if (op == 3) { if (ordered && x <= y) r = 1; }
+        else if (op == 4) { if (ordered && x > y) r = 1; }
+        else if (op == 5) { if (ordered && x >= y) r = 1; }
         return r;
     }
 
@@ -298,7 +327,15 @@ public final class TornadoKernels {
                 else if (op == 1) { if (x > acc || x != x) acc = x; }
                 else if (op == 2) { if (x < acc || x != x) acc = x; }
                 else if (op == 3) { float d = x - aux; acc += d * d; }
-                else acc += TornadoMath.exp(x - aux);
+                else {
+                    // An infinite max: the terms equal to it count 1 and the rest 0 (x - aux would be inf - inf = NaN).
+                    float d = x - aux;
+                    if (aux == Float.POSITIVE_INFINITY || aux == Float.NEGATIVE_INFINITY) {
+                        d = Float.NEGATIVE_INFINITY;
+                        if (x == aux) d = 0.0f;
+                    }
+                    acc += TornadoMath.exp(d);
+                }
             }
             f.set(a.get(6) + w, acc);
         }
@@ -547,16 +584,20 @@ public final class TornadoKernels {
             int len = a.get(2);
             int x = a.get(3) + w * len;
             int y = a.get(4) + w * len;
+            // Deviations are taken from the first element: for data far from 0 (mean >> std) x - x0 is exact where a
+            // float mean would already be off by half an ulp of the mean, an error the normalised output would scale by 1/std.
+            float x0 = 0.0f;
+            if (len > 0) x0 = f.get(x);
             float sum = 0.0f;
-            for (int j = 0; j < len; j++) sum += f.get(x + j);
-            float mean = sum / len;
+            for (int j = 0; j < len; j++) sum += f.get(x + j) - x0;
+            float shiftedMean = sum / len;
             float sq = 0.0f;
             for (int j = 0; j < len; j++) {
-                float d = f.get(x + j) - mean;
+                float d = f.get(x + j) - x0 - shiftedMean;
                 sq += d * d;
             }
             float rstd = 1.0f / TornadoMath.sqrt(sq / len + s.get(0));
-            f.set(a.get(5) + w, mean);
+            f.set(a.get(5) + w, x0 + shiftedMean);
             f.set(a.get(6) + w, rstd);
             int wt = a.get(7);
             int bs = a.get(8);
@@ -569,7 +610,7 @@ public final class TornadoKernels {
                 perGroup = a.get(11);
             }
             for (int j = 0; j < len; j++) {
-                float v = (f.get(x + j) - mean) * rstd;
+                float v = (f.get(x + j) - x0 - shiftedMean) * rstd;
                 int p = j;
                 if (a.get(1) == 1) p = group * perGroup + j / spatial;
                 if (wt >= 0) v = v * f.get(wt + p);
@@ -769,7 +810,7 @@ public final class TornadoKernels {
             int kh = a.get(7);
             int kw = a.get(8);
             int base = a.get(13) + plane * h * w;
-            float sum = 0.0f;
+            double sum = 0.0; // summed and divided in double, then rounded once, as the CPU backends do
             float best = Float.NEGATIVE_INFINITY;
             int at = -1;
             for (int i = 0; i < kh; i++) {
@@ -789,7 +830,7 @@ public final class TornadoKernels {
                     }
                 }
             }
-            if (a.get(1) == 0) f.set(a.get(14) + o, sum / (kh * kw));
+            if (a.get(1) == 0) f.set(a.get(14) + o, (float) (sum / (kh * kw)));
             else {
                 f.set(a.get(14) + o, best);
                 n.set(a.get(6) + o, at);
