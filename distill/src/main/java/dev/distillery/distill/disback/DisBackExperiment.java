@@ -60,6 +60,12 @@ public final class DisBackExperiment {
                 DistillRunConfig cfg = base.with(arm.method().cliName(), arm.iterations(), seed);
                 DistillRun.Result r;
                 if (Files.isDirectory(dir)) requireSameSettings(dir, cfg);
+                Path b0 = out.resolve("runs").resolve("B0-seed" + seed);
+                if (arm.name().equals("B0+") && !Files.exists(dir) && continuesBaseline(base) && Files.isRegularFile(b0.resolve("report.md"))) {
+                    log.println("   B0+ continues B0's finished run from iteration " + base.iterations() + " (same seed and streams: its first "
+                            + base.iterations() + " iterations are B0's)");
+                    startFromBaseline(b0, dir, cfg, base.keepCheckpoints());
+                }
                 if (Files.isRegularFile(dir.resolve("report.md"))) {
                     r = new DistillRun.Result(dir, arm.iterations(), readEvaluations(dir), dir.resolve("report.md"), null);
                 } else if (Files.isDirectory(dir)) {
@@ -90,6 +96,43 @@ public final class DisBackExperiment {
         Path md = out.resolve("results.md");
         Files.writeString(md, table(arms, curves, metric, tail, seeds, base), StandardCharsets.UTF_8);
         return md;
+    }
+
+    /**
+     * Whether B0+ can continue B0's finished run instead of repeating its first {@code iterations}: a baseline run's
+     * iterations depend only on the seed's random streams and the state, never on the total iteration count, so B0+ is
+     * B0 continued, bit for bit ({@code DisBackExperimentTest}), provided B0's evaluations fall where B0+'s do (B0
+     * also evaluates at its last iteration, which B0+ does only if that iteration is a multiple of the evaluation period).
+     */
+    static boolean continuesBaseline(DistillRunConfig base) {
+        return base.iterations() % base.evalEvery() == 0;
+    }
+
+    /**
+     * Makes B0+'s run directory from B0's finished one: B0+'s config.json, B0's metric lines and its newest checkpoint,
+     * assembled beside the target and moved into place in one rename, so an interruption leaves either nothing or a
+     * run that {@link DistillRun#resume} continues from iteration {@code iterations} of B0.
+     */
+    static void startFromBaseline(Path b0, Path dir, DistillRunConfig b0plus, int keepCheckpoints) throws IOException {
+        Path latest = new dev.distillery.distill.train.Checkpoint(b0.resolve(dev.distillery.distill.train.RunDir.CHECKPOINTS), keepCheckpoints).latest()
+                .orElseThrow(() -> new IOException(b0 + ": finished but holds no complete checkpoint to continue from"));
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
+        if (Files.exists(tmp)) deleteTree(tmp);
+        try (var run = dev.distillery.distill.train.RunDir.create(tmp, b0plus.toMap())) {
+            Files.copy(b0.resolve(dev.distillery.distill.train.RunDir.METRICS_FILE), run.metricsFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path to = run.checkpoints().resolve(latest.getFileName());
+            Files.createDirectories(to);
+            try (var files = Files.list(latest)) {
+                for (Path f : (Iterable<Path>) files::iterator) Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
     }
 
     /**
