@@ -209,7 +209,6 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             CommandLine cl = spec.commandLine();
-            Device device = deviceOpt.resolve();
             if (iterations < 0) throw new ParameterException(cl, "--iterations must be >= 0, got " + iterations);
             if (degradationSteps < 10 || degradationSteps % 10 != 0) throw new ParameterException(cl, "--degradation-steps must be a positive multiple of 10, got " + degradationSteps);
             TeacherOptions o = new TeacherOptions();
@@ -222,6 +221,7 @@ public final class Main implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(cl, e.getMessage());
             }
+            Device device = deviceOpt.resolve(); // after the cheap checks: starting a device backend takes seconds
             Path dir = out != null ? out : timestamped("quickstart");
             PrintWriter pw = cl.getOut();
             pw.println("Quickstart: ring8 EDM teacher (" + steps + " steps), then baseline and DisBack distillation (" + iterations + " iterations each) into "
