@@ -99,8 +99,7 @@ public final class DdpmEpsNet implements EdmDenoiserNet {
     public Variable predictEps(Variable xt, double[] timesteps, Tensor cond) {
         int b = xt.size(0);
         if (timesteps.length != b) throw new IllegalArgumentException("predictEps: " + timesteps.length + " timesteps for a batch of " + b);
-        if (xt.dim() != sampleShape.length + 1 || !Arrays.equals(Arrays.copyOfRange(xt.shape(), 1, xt.dim()), sampleShape))
-            throw new IllegalArgumentException("predictEps: x_t has shape " + Arrays.toString(xt.shape()) + ", expected [B, " + Arrays.toString(sampleShape).replaceAll("[\\[\\]]", "") + "]");
+        DenoiserForms.checkSamples("predictEps: x_t", xt, sampleShape);
         if (unet != null) {
             EdmUNetNet.checkLabels("DdpmEpsNet", classes(), cond, b);
             return unet.forward(xt, Tensor.of(timesteps, b), cond);

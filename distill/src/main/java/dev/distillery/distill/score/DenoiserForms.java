@@ -6,6 +6,8 @@ import dev.distillery.models.diffusion.NoiseSchedule;
 import dev.distillery.models.diffusion.PredictionType;
 import dev.distillery.tensor.Tensor;
 
+import java.util.Arrays;
+
 /**
  * The two ways a raw network F becomes an EDM denoiser D(x; sigma), shared by every {@link EdmDenoiserNet} (pixel
  * UNet, eps-model, text UNet) so the conversions live in one place.
@@ -37,6 +39,13 @@ final class DenoiserForms {
     @FunctionalInterface
     interface RawOf<T> {
         T apply(Variable input, double[] timesteps);
+    }
+
+    /** Checks that {@code x} is a batch of samples of {@code sampleShape}; the error names {@code what} (e.g. "denoise: x"). */
+    static void checkSamples(String what, Variable x, int[] sampleShape) {
+        if (x.dim() != sampleShape.length + 1 || !Arrays.equals(Arrays.copyOfRange(x.shape(), 1, x.dim()), sampleShape))
+            throw new IllegalArgumentException(what + " has shape " + Arrays.toString(x.shape()) + ", expected [B, "
+                    + Arrays.toString(sampleShape).replaceAll("[\\[\\]]", "") + "]");
     }
 
     /** Checks one sigma per sample, each finite and > 0; errors name the index. */

@@ -125,9 +125,8 @@ public final class EdmTextUNetNet implements EdmDenoiserNet {
 
     @Override
     public Variable denoise(Variable x, double[] sigma, Tensor cond) {
+        DenoiserForms.checkSamples("denoise: x", x, sampleShape);
         int b = x.size(0);
-        if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
-            throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
         checkContext(cond, b);
         Variable context = Variable.constant(cond);
         DenoiserForms.Raw f = (in, t) -> unet.forward(in, Tensor.of(t, b), context);

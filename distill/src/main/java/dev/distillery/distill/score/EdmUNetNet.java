@@ -137,9 +137,8 @@ public final class EdmUNetNet implements EdmDenoiserNet {
 
     /** Checks x's shape and the labels of a pass; returns the batch size. */
     private int checkInput(Variable x, Tensor cond) {
+        DenoiserForms.checkSamples("denoise: x", x, sampleShape);
         int b = x.size(0);
-        if (x.dim() != 4 || x.size(1) != sampleShape[0] || x.size(2) != sampleShape[1] || x.size(3) != sampleShape[2])
-            throw new IllegalArgumentException("denoise: x has shape " + Arrays.toString(x.shape()) + ", expected [B, " + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
         checkLabels("EdmUNetNet", classes(), cond, b);
         return b;
     }
