@@ -78,8 +78,9 @@ public final class TornadoKernels {
      * and so does |x| = 1 with an infinite exponent (C: 1).
      */
     static float javaPow(float x, float y) {
-        float r = TornadoMath.pow(x, y);
+        float r;
         if (y == 2.0f) r = x * x; // the common square exactly (correctly rounded, as the double pow rounded to float)
+        else r = TornadoMath.pow(x, y);
         if (y != y) r = y;
         if ((x == 1.0f || x == -1.0f) && (y == Float.POSITIVE_INFINITY || y == Float.NEGATIVE_INFINITY)) r = y - y; // NaN (a NaN literal does not compile)
         return r;
