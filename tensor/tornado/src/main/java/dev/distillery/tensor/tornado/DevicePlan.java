@@ -73,9 +73,15 @@ final class DevicePlan implements AutoCloseable {
     private final Map<Kernel, WorkerGrid2D> grids2d = new EnumMap<>(Kernel.class);
     private final TornadoDevice device;
     private long launches;
+    /** Launch counts and nanoseconds per profile key ({@link #profileKey}), when profiling is on; else null. */
+    private final Map<String, long[]> profile;
+    /** Whether profile keys name the two calling methods outside the tensor packages (slow: a stack walk per launch). */
+    private final boolean profileCallers;
 
-    DevicePlan(TornadoDevice device, int floatCapacity, int intCapacity, int stageLength) {
+    DevicePlan(TornadoDevice device, int floatCapacity, int intCapacity, int stageLength, boolean profile, boolean profileCallers) {
         this.device = device;
+        this.profile = profile ? new java.util.TreeMap<>() : null;
+        this.profileCallers = profileCallers;
         this.floats = new FloatArray(floatCapacity);
         this.ints = new IntArray(intCapacity);
         this.stageLength = stageLength;
@@ -189,8 +195,41 @@ final class DevicePlan implements AutoCloseable {
     }
 
     private void execute(Kernel k) {
-        plan.withGraph(k.ordinal()).execute();
+        if (profile == null) {
+            plan.withGraph(k.ordinal()).execute();
+        } else {
+            long t0 = System.nanoTime();
+            plan.withGraph(k.ordinal()).execute(); // synchronous: the time is the kernel's plus TornadoVM's overhead
+            long[] entry = profile.computeIfAbsent(profileKey(k), key -> new long[2]);
+            entry[0]++;
+            entry[1] += System.nanoTime() - t0;
+        }
         launches++;
+    }
+
+    /** The kernel, for the elementwise ones the op code of this launch ({@code a[1]}), and maybe its callers. */
+    private String profileKey(Kernel k) {
+        String key = switch (k) {
+            case UNARY, UNARY_BACKWARD, BINARY, COMPARE -> k + "#" + args.get(1);
+            default -> k.toString();
+        };
+        return profileCallers ? key + callers() : key;
+    }
+
+    /** " < Class.method < Class.method": the two innermost frames outside the tensor library and the op dispatch. */
+    private static String callers() {
+        return StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !f.getClassName().startsWith("dev.distillery.tensor.") && !f.getClassName().equals("dev.distillery.autograd.Op"))
+                .limit(2)
+                .map(f -> " < " + f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName())
+                .reduce("", String::concat));
+    }
+
+    /** A copy of the launch profile: key to {count, nanoseconds}; empty when profiling is off. */
+    synchronized Map<String, long[]> profile() {
+        Map<String, long[]> copy = new java.util.TreeMap<>();
+        if (profile != null) profile.forEach((key, v) -> copy.put(key, v.clone()));
+        return copy;
     }
 
     /** Copies {@code count} floats from {@code src} (a heap segment) into the float arena at {@code offset}. */

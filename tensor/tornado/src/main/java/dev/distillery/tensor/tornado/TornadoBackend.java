@@ -43,7 +43,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Settings (system properties): {@code distillery.tornado.arena.mb} float arena size in MiB (default 1024),
  * {@code distillery.tornado.intArena.mb} (default 64), {@code distillery.tornado.stage.mb} transfer staging buffer
- * (default 16).
+ * (default 16), {@code distillery.tornado.profile} ({@code true}: time every launch and print {@link #launchProfile()} to
+ * stderr at exit; launches are synchronous, so each time is the kernel's plus TornadoVM's per-launch overhead;
+ * {@code callers}: the same per calling method too, which slows every launch by a stack walk).
  */
 public final class TornadoBackend implements Backend {
     private static final System.Logger LOG = System.getLogger(TornadoBackend.class.getName());
@@ -67,7 +69,13 @@ public final class TornadoBackend implements Backend {
         if (floatCap > Integer.MAX_VALUE || intCap > Integer.MAX_VALUE)
             throw new IllegalArgumentException("-Ddistillery.tornado.arena.mb and -Ddistillery.tornado.intArena.mb must be below 8192 (TornadoVM arrays are int-indexed)");
         var tornadoDevice = DevicePlan.findDevice(index);
-        this.plan = new DevicePlan(tornadoDevice, (int) floatCap, (int) intCap, (int) stage);
+        String profileSetting = System.getProperty("distillery.tornado.profile", "false");
+        if (!List.of("false", "true", "callers").contains(profileSetting))
+            throw new IllegalArgumentException("-Ddistillery.tornado.profile must be false, true or callers, got '" + profileSetting + "'");
+        boolean profile = !profileSetting.equals("false");
+        this.plan = new DevicePlan(tornadoDevice, (int) floatCap, (int) intCap, (int) stage, profile, profileSetting.equals("callers"));
+        // stderr, not the logger: java.util.logging resets its handlers in a shutdown hook of its own, racing this one.
+        if (profile) Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.print(launchProfile()), "tornado-profile"));
         this.args = new KernelArgs(plan.args, plan.scalars);
         this.floatArena = new RangeAllocator(device + " float arena (-Ddistillery.tornado.arena.mb=" + floatMb + ")", floatCap, 16);
         this.intArena = new RangeAllocator(device + " int arena (-Ddistillery.tornado.intArena.mb=" + intMb + ")", intCap, 16);
@@ -84,6 +92,46 @@ public final class TornadoBackend implements Backend {
 
     /** Kernel launches so far (transfers included). */
     public long launches() { return plan.launches(); }
+
+    /**
+     * The launch profile ({@code -Ddistillery.tornado.profile=true}): per kernel, and per op for the elementwise ones,
+     * the launches, their total and mean time, most time first.
+     */
+    public String launchProfile() {
+        var profile = plan.profile();
+        if (profile.isEmpty()) return device + ": no launch profile (run with -Ddistillery.tornado.profile=true)";
+        long count = 0, nanos = 0;
+        for (long[] v : profile.values()) {
+            count += v[0];
+            nanos += v[1];
+        }
+        var sb = new StringBuilder(String.format(java.util.Locale.ROOT, "launch profile of %s: %d launches, %.1f ms%n%-40s %9s %11s %9s%n",
+                device, count, nanos / 1e6, "kernel", "launches", "total ms", "mean us"));
+        var rows = new ArrayList<>(profile.entrySet());
+        rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+        for (var e : rows)
+            sb.append(String.format(java.util.Locale.ROOT, "%-90s %9d %11.1f %9.1f%n", profileName(e.getKey()), e.getValue()[0],
+                    e.getValue()[1] / 1e6, e.getValue()[1] / 1e3 / e.getValue()[0]));
+        return sb.toString();
+    }
+
+    /** "UNARY#3" -> "UNARY SILU": the op enums' ordinals are the kernels' op codes. */
+    private static String profileName(String key) {
+        int callers = key.indexOf(" < ");
+        if (callers > 0) return profileName(key.substring(0, callers)) + key.substring(callers);
+        int hash = key.indexOf('#');
+        if (hash < 0) return key;
+        int lt = key.indexOf('<');
+        if (lt > 0) return profileName(key.substring(0, lt)) + key.substring(lt);
+        String kernel = key.substring(0, hash);
+        int code = Integer.parseInt(key.substring(hash + 1));
+        Enum<?>[] ops = switch (kernel) {
+            case "UNARY", "UNARY_BACKWARD" -> UnaryOp.values();
+            case "BINARY" -> BinaryOp.values();
+            default -> CompareOp.values();
+        };
+        return kernel + " " + (code >= 0 && code < ops.length ? ops[code].name() : "#" + code);
+    }
 
     /** Float-arena elements in use now and at peak. */
     public long[] floatArenaUse() { return new long[]{floatArena.usedElements(), floatArena.peakElements()}; }
