@@ -3,6 +3,7 @@ package dev.distillery.autograd;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.ReferenceBackend;
@@ -200,47 +201,27 @@ final class Backprop {
 
     /**
      * LayerNorm backward with xhat = (x - mean) rstd over the normalised dims:
-     * dx = rstd (gw - mean(gw) - xhat mean(gw xhat)) with gw = g * weight; dweight = sum(g xhat); dbias = sum(g).
+     * dx = rstd (gw - mean(gw) - xhat mean(gw xhat)) with gw = g * weight; dweight = sum(g xhat); dbias = sum(g),
+     * in one backend pass ({@link dev.distillery.tensor.backend.Backend#layerNormBackward}).
      */
     private static Tensor[] layerNorm(Op.LayerNorm l, Tensor[] in, Tensor[] saved, Tensor g) {
-        Tensor x = in[0];
-        int k = l.normalizedShape().length, rank = x.dim();
-        int[] statShape = x.shape();
-        for (int i = rank - k; i < rank; i++) statShape[i] = 1;
-        Tensor mean = saved[0].reshape(statShape), rstd = saved[1].reshape(statShape);
-        Tensor xhat = x.sub(mean).mul(rstd);
-        Tensor gw = l.hasWeight() ? g.mul(in[1]) : g;
-        int[] normDims = new int[k], batchDims = new int[rank - k];
-        for (int i = 0; i < k; i++) normDims[i] = rank - k + i;
-        for (int i = 0; i < rank - k; i++) batchDims[i] = i;
-        Tensor gx = gw.sub(gw.mean(normDims, true)).sub(xhat.mul(gw.mul(xhat).mean(normDims, true))).mul(rstd);
-        Tensor[] r = new Tensor[in.length];
-        r[0] = gx;
-        if (l.hasWeight()) r[1] = batchDims.length == 0 ? g.mul(xhat) : g.mul(xhat).sum(batchDims);
-        if (l.hasBias()) r[l.hasWeight() ? 2 : 1] = batchDims.length == 0 ? g : g.sum(batchDims);
-        return r;
+        boolean affine = l.hasWeight() || l.hasBias();
+        NormGradients grads = Tensor.layerNormBackward(g, in[0], saved[0], saved[1], l.hasWeight() ? in[1] : null, l.normalizedShape(), affine);
+        return normGradients(grads, in.length, l.hasWeight(), l.hasBias(), l.normalizedShape());
     }
 
     /** GroupNorm backward: the LayerNorm formula within each (sample, group), with a per-channel affine. */
     private static Tensor[] groupNorm(Op.GroupNorm gn, Tensor[] in, Tensor[] saved, Tensor g) {
-        Tensor x = in[0];
-        int[] shape = x.shape();
-        int n = shape[0], c = shape[1], groups = gn.groups();
-        int[] chanShape = new int[shape.length];
-        Arrays.fill(chanShape, 1);
-        chanShape[1] = c;
-        Tensor mean = saved[0].reshape(n, groups, 1), rstd = saved[1].reshape(n, groups, 1);
-        Tensor xg = x.reshape(n, groups, -1);
-        Tensor xhat = xg.sub(mean).mul(rstd).reshape(shape);
-        Tensor gw = gn.hasWeight() ? g.mul(in[1].reshape(chanShape)) : g;
-        Tensor gwg = gw.reshape(n, groups, -1), xhg = xhat.reshape(n, groups, -1);
-        Tensor gx = gwg.sub(gwg.mean(new int[]{2}, true)).sub(xhg.mul(gwg.mul(xhg).mean(new int[]{2}, true))).mul(rstd).reshape(shape);
-        int[] notChannel = new int[shape.length - 1];
-        for (int i = 0, k = 0; i < shape.length; i++) if (i != 1) notChannel[k++] = i;
-        Tensor[] r = new Tensor[in.length];
-        r[0] = gx;
-        if (gn.hasWeight()) r[1] = g.mul(xhat).sum(notChannel);
-        if (gn.hasBias()) r[gn.hasWeight() ? 2 : 1] = g.sum(notChannel);
+        boolean affine = gn.hasWeight() || gn.hasBias();
+        NormGradients grads = Tensor.groupNormBackward(g, in[0], saved[0], saved[1], gn.hasWeight() ? in[1] : null, gn.groups(), affine);
+        return normGradients(grads, in.length, gn.hasWeight(), gn.hasBias(), new int[]{in[0].size(1)});
+    }
+
+    private static Tensor[] normGradients(NormGradients grads, int inputs, boolean hasWeight, boolean hasBias, int[] affineShape) {
+        Tensor[] r = new Tensor[inputs];
+        r[0] = grads.input();
+        if (hasWeight) r[1] = grads.weight().reshape(affineShape);
+        if (hasBias) r[hasWeight ? 2 : 1] = grads.bias().reshape(affineShape);
         return r;
     }
 

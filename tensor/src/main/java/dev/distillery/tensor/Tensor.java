@@ -5,6 +5,7 @@ import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.Pool2dParams;
@@ -941,6 +942,42 @@ public final class Tensor {
                     throw new IllegalArgumentException("groupNorm: weight/bias must have shape [" + c + "], got " + Shapes.str(t.shape));
             }
         return backend().groupNorm(this, groups, weight, bias, eps);
+    }
+
+    /**
+     * The backward pass of {@link #layerNorm}: gradients of its input and, when {@code affineGrads}, of weight and bias
+     * (shape [normSize] flattened), from the input x, that call's {@code mean} and {@code rstd}, the weight it used (or
+     * null) and the output gradient. See {@link dev.distillery.tensor.backend.Backend#layerNormBackward}.
+     */
+    public static NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int[] normalizedShape,
+                                                  boolean affineGrads) {
+        x.requireCompute("layerNormBackward");
+        int normSize = Shapes.numel(normalizedShape);
+        normBackwardChecks("layerNormBackward", gradOut, x, mean, rstd, weight, x.numel() / Math.max(1, normSize), normSize);
+        return x.backend().layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads);
+    }
+
+    /**
+     * The backward pass of {@link #groupNorm} (see {@link #layerNormBackward}); weight, and the weight and bias
+     * gradients, are [C]; {@code mean} and {@code rstd} hold N x groups values.
+     */
+    public static NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups,
+                                                  boolean affineGrads) {
+        x.requireCompute("groupNormBackward");
+        if (x.shape.length < 2 || groups < 1 || x.shape[1] % groups != 0)
+            throw new IllegalArgumentException("groupNormBackward: input " + Shapes.str(x.shape) + " is not [N, C, ...] with C divisible into " + groups + " groups");
+        normBackwardChecks("groupNormBackward", gradOut, x, mean, rstd, weight, x.shape[0] * groups, x.shape[1]);
+        return x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, groups, affineGrads);
+    }
+
+    private static void normBackwardChecks(String op, Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int params) {
+        for (Tensor t : new Tensor[]{gradOut, mean, rstd, weight}) if (t != null) x.requireSame(op, t);
+        if (!Arrays.equals(gradOut.shape, x.shape))
+            throw new IllegalArgumentException(op + ": gradient " + Shapes.str(gradOut.shape) + " and input " + Shapes.str(x.shape) + " differ");
+        if (mean.numel() != rows || rstd.numel() != rows)
+            throw new IllegalArgumentException(op + ": mean and rstd need " + rows + " values, got " + mean.numel() + " and " + rstd.numel());
+        if (weight != null && weight.numel() != params)
+            throw new IllegalArgumentException(op + ": weight needs " + params + " values, got " + weight.numel());
     }
 
     // ------------------------------------------------------------------------------------------ joining, splitting, indexing

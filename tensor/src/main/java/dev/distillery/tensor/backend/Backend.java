@@ -88,6 +88,23 @@ public interface Backend {
     /** Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. */
     NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps);
 
+    /**
+     * The backward pass of {@link #layerNorm}, from its input x, its statistics ({@code mean}, {@code rstd}: [rows])
+     * and the output gradient g. Per row, with xhat = (x - mean) rstd and gw = g weight (g without a weight):
+     * <pre>
+     *   dx = rstd (gw - mean(gw) - xhat mean(gw xhat))
+     *   dweight = sum over rows of g xhat;   dbias = sum over rows of g      (only when affineGrads)
+     * </pre>
+     * One pass per row instead of a dozen whole-tensor ops.
+     */
+    NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads);
+
+    /**
+     * The backward pass of {@link #groupNorm}: the {@link #layerNormBackward} formula within each (sample, group) of
+     * [N, C, ...] with statistics [N, groups], a per-channel weight, and dweight, dbias summed per channel.
+     */
+    NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads);
+
     /** Concatenates along {@code dim}; parts share dtype and all other dims. */
     Tensor concat(List<Tensor> parts, int dim);
 

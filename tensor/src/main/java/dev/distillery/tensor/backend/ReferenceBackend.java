@@ -531,6 +531,49 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads) {
+        int rows = x.numel() / Math.max(1, normSize);
+        return normBackward(gradOut, x, mean, rstd, weight, rows, normSize, normSize, (r, j) -> j, affineGrads);
+    }
+
+    @Override
+    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
+        int n = x.size(0), c = x.size(1), spatial = x.numel() / Math.max(1, n * c), cpg = c / groups;
+        return normBackward(gradOut, x, mean, rstd, weight, n * groups, cpg * spatial, c, (r, j) -> r % groups * cpg + j / spatial, affineGrads);
+    }
+
+    /**
+     * Both norms' backward over x as [rows, len] (row-major, which is how group norm's (sample, group) blocks lie
+     * too); {@code param(row, j)} is the affine parameter of element j of a row.
+     */
+    private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int len, int params,
+                                       java.util.function.IntBinaryOperator param, boolean affineGrads) {
+        double[] xs = x.contiguous().toDoubleArray(), gs = gradOut.contiguous().toDoubleArray();
+        double[] ms = mean.contiguous().toDoubleArray(), rs = rstd.contiguous().toDoubleArray();
+        double[] w = weight == null ? null : weight.contiguous().toDoubleArray();
+        double[] dx = new double[xs.length], dw = new double[params], db = new double[params];
+        for (int r = 0; r < rows; r++) {
+            double sumGw = 0, sumGwXhat = 0;
+            for (int j = 0; j < len; j++) {
+                int i = r * len + j, p = param.applyAsInt(r, j);
+                double xhat = (xs[i] - ms[r]) * rs[r], gw = w == null ? gs[i] : gs[i] * w[p];
+                sumGw += gw;
+                sumGwXhat += gw * xhat;
+                dw[p] += gs[i] * xhat;
+                db[p] += gs[i];
+            }
+            for (int j = 0; j < len; j++) {
+                int i = r * len + j;
+                double xhat = (xs[i] - ms[r]) * rs[r], gw = w == null ? gs[i] : gs[i] * w[param.applyAsInt(r, j)];
+                dx[i] = rs[r] * (gw - sumGw / len - xhat * sumGwXhat / len);
+            }
+        }
+        Tensor input = Tensor.of(dx, x.shape()).to(x.dtype());
+        if (!affineGrads) return new NormGradients(input, null, null);
+        return new NormGradients(input, Tensor.of(dw, params).to(x.dtype()), Tensor.of(db, params).to(x.dtype()));
+    }
+
+    @Override
     public Tensor concat(List<Tensor> parts, int dim) {
         int[] shape = parts.get(0).shape();
         shape[dim] = 0;

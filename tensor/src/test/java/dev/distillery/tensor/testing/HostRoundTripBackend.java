@@ -8,6 +8,7 @@ import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.Pool2dParams;
@@ -147,6 +148,20 @@ public final class HostRoundTripBackend implements Backend {
     @Override
     public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
         return downAll(device.groupNorm(up(x), groups, up(weight), up(bias), eps));
+    }
+
+    @Override
+    public NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads) {
+        return downAll(device.layerNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), normSize, affineGrads));
+    }
+
+    @Override
+    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
+        return downAll(device.groupNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), groups, affineGrads));
+    }
+
+    private static NormGradients downAll(NormGradients r) {
+        return new NormGradients(down(r.input()), down(r.weight()), down(r.bias()));
     }
 
     private static NormResult downAll(NormResult r) {

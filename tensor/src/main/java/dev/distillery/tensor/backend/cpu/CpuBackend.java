@@ -9,6 +9,7 @@ import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.Pool2dParams;
@@ -75,6 +76,12 @@ public final class CpuBackend implements Backend {
     @Override public Tensor softmaxBackward(Tensor y, Tensor g, int dim, boolean log) { return Norms.softmaxBackward(y, g, dim, log); }
     @Override public NormResult layerNorm(Tensor x, Tensor w, Tensor b, int normSize, double eps) { return Norms.layerNorm(x, w, b, normSize, eps); }
     @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) { return Norms.groupNorm(x, groups, w, b, eps); }
+    @Override public NormGradients layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor w, int normSize, boolean affineGrads) {
+        return Norms.layerNormBackward(g, x, mean, rstd, w, normSize, affineGrads);
+    }
+    @Override public NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor w, int groups, boolean affineGrads) {
+        return Norms.groupNormBackward(g, x, mean, rstd, w, groups, affineGrads);
+    }
     @Override public Tensor concat(List<Tensor> parts, int dim) { return Indexing.concat(parts, dim); }
     @Override public Tensor indexSelect(Tensor x, int dim, Tensor index) { return Indexing.indexSelect(x, dim, index); }
     @Override public Tensor gather(Tensor x, int dim, Tensor index) { return Indexing.gather(x, dim, index); }

@@ -2,13 +2,15 @@ package dev.distillery.tensor.backend.cpu;
 
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
+import dev.distillery.tensor.backend.ReferenceBackend;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Softmax / log-softmax, layer norm and group norm.
+ * Softmax / log-softmax, layer norm and group norm, and the norms' backward passes.
  *
  * <p>A non-contiguous input is first copied into the output buffer and normalised in place. F32 statistics are
  * vector sums finished in double (mean, then squared deviations from the float mean, corrected exactly for the
@@ -383,5 +385,108 @@ final class Norms {
         FloatVector mv = FloatVector.broadcast(F, m), sv = FloatVector.broadcast(F, scale), hv = FloatVector.broadcast(F, shift);
         for (; i < ub; i += L) FloatVector.fromArray(F, x, xo + i).sub(mv).fma(sv, hv).intoArray(y, yo + i);
         for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i] - m, scale, shift);
+    }
+    // ------------------------------------------------------------------------------------------------ norm backward
+
+    /** See {@link dev.distillery.tensor.backend.Backend#layerNormBackward}; F32 here, F64 by the reference. */
+    static NormGradients layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads) {
+        if (x.dtype() != DType.F32 || x.numel() == 0)
+            return ReferenceBackend.INSTANCE.layerNormBackward(g, x, mean, rstd, weight, normSize, affineGrads);
+        return normBackward(g, x, mean, rstd, weight, x.numel() / normSize, normSize, 1, 1, normSize, affineGrads);
+    }
+
+    /** See {@link dev.distillery.tensor.backend.Backend#groupNormBackward}; F32 here, F64 by the reference. */
+    static NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
+        if (x.dtype() != DType.F32 || x.numel() == 0)
+            return ReferenceBackend.INSTANCE.groupNormBackward(g, x, mean, rstd, weight, groups, affineGrads);
+        int n = x.size(0), c = x.size(1), spatial = x.numel() / (n * c);
+        return normBackward(g, x, mean, rstd, weight, n * groups, c / groups * spatial, spatial, groups, c, affineGrads);
+    }
+
+    /**
+     * Both norms over x as [rows, len], each row made of runs of {@code run} elements that share a weight: a layer
+     * norm row is one run per element (run = 1, the weight index is the position in the row), a group norm row is its
+     * group's channels (run = spatial size). Row r's first weight is (r mod rowsPerSample) x runs per row
+     * (rowsPerSample: the groups; 1 for layer norm). Sums in double, in a fixed order, so the result does not depend
+     * on the thread count.
+     */
+    private static NormGradients normBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int len, int run,
+                                              int rowsPerSample, int params, boolean affineGrads) {
+        Tensor xc = Copy.contiguous(x), gc = Copy.contiguous(g), mc = Copy.contiguous(mean), rc = Copy.contiguous(rstd);
+        Tensor wc = weight == null ? null : Copy.contiguous(weight);
+        float[] xs = StridedIter.f32(xc), gs = StridedIter.f32(gc), ms = StridedIter.f32(mc), rs = StridedIter.f32(rc);
+        float[] ws = wc == null ? null : StridedIter.f32(wc);
+        int xo = xc.offset(), go = gc.offset(), mo = mc.offset(), ro = rc.offset(), wo = wc == null ? 0 : wc.offset();
+        int runsPerRow = len / run;
+        Tensor dx = Elementwise.allocUninitialized(DType.F32, x.shape());
+        float[] dxs = StridedIter.f32(dx);
+        Parallel.forRange(rows, Math.max(1, GRAIN / len), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                float m = ms[mo + r], rsd = rs[ro + r];
+                int rowBase = r * len, firstParam = r % rowsPerSample * runsPerRow;
+                double sumGw = 0, sumGwXhat = 0;
+                for (int k = 0, i = rowBase; k < runsPerRow; k++) {
+                    float wv = ws == null ? 1 : ws[wo + firstParam + k];
+                    for (int end = i + run; i < end; i++) {
+                        float gw = gs[go + i] * wv;
+                        sumGw += gw;
+                        sumGwXhat += gw * ((xs[xo + i] - m) * rsd);
+                    }
+                }
+                float meanGw = (float) (sumGw / len), meanGwXhat = (float) (sumGwXhat / len);
+                for (int k = 0, i = rowBase; k < runsPerRow; k++) {
+                    float wv = ws == null ? 1 : ws[wo + firstParam + k];
+                    for (int end = i + run; i < end; i++)
+                        dxs[i] = rsd * (gs[go + i] * wv - meanGw - (xs[xo + i] - m) * rsd * meanGwXhat);
+                }
+            }
+        });
+        if (!affineGrads) return new NormGradients(dx, null, null);
+        float[] dw = new float[params], db = new float[params];
+        if (rowsPerSample == 1 && run == 1) {
+            // Layer norm (or its equal, group norm with one group and one element per channel): column sums over the
+            // rows, a block of columns per task, read row by row.
+            int block = 64;
+            Parallel.forRange((params + block - 1) / block, 1, (b0, b1) -> {
+                double[] accW = new double[block], accB = new double[block];
+                for (int b = b0; b < b1; b++) {
+                    int p0 = b * block, p1 = Math.min(params, p0 + block);
+                    java.util.Arrays.fill(accW, 0);
+                    java.util.Arrays.fill(accB, 0);
+                    for (int r = 0; r < rows; r++) {
+                        float m = ms[mo + r], rsd = rs[ro + r];
+                        for (int p = p0; p < p1; p++) {
+                            float gv = gs[go + r * len + p];
+                            accW[p - p0] += gv * ((xs[xo + r * len + p] - m) * rsd);
+                            accB[p - p0] += gv;
+                        }
+                    }
+                    for (int p = p0; p < p1; p++) {
+                        dw[p] = (float) accW[p - p0];
+                        db[p] = (float) accB[p - p0];
+                    }
+                }
+            });
+        } else {
+            // Group norm: per channel, its run in every sample.
+            int samples = rows / rowsPerSample;
+            Parallel.forRange(params, Math.max(1, GRAIN / Math.max(1, samples * run)), (c0, c1) -> {
+                for (int ch = c0; ch < c1; ch++) {
+                    double accW = 0, accB = 0;
+                    for (int s = 0; s < samples; s++) {
+                        int r = s * rowsPerSample + ch / runsPerRow, base = (s * params + ch) * run;
+                        float m = ms[mo + r], rsd = rs[ro + r];
+                        for (int j = 0; j < run; j++) {
+                            float gv = gs[go + base + j];
+                            accW += gv * ((xs[xo + base + j] - m) * rsd);
+                            accB += gv;
+                        }
+                    }
+                    dw[ch] = (float) accW;
+                    db[ch] = (float) accB;
+                }
+            });
+        }
+        return new NormGradients(dx, Tensor.of(dw, params), Tensor.of(db, params));
     }
 }

@@ -3,6 +3,7 @@ package dev.distillery.tensor.backend.cpu;
 import dev.distillery.tensor.testing.BackendUnderTest;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.ReduceOp;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ import static dev.distillery.tensor.testing.TensorAsserts.randn;
 import static dev.distillery.tensor.testing.TensorAsserts.str;
 
 /**
- * Reductions, softmax, layer norm and group norm against the reference.
+ * Reductions, softmax, layer norm and group norm (forward and backward) against the reference.
  *
  * <p>Tolerances (F32): MAX/MIN/ARGMAX/ARGMIN are bit-identical; SUM/MEAN accumulate in float within a segment,
  * so they get rtol 1e-5 plus atol 2e-7 * (elements reduced); VAR, LOGSUMEXP, softmax and the norms rtol 1e-5
@@ -215,6 +216,76 @@ class CpuReductionsVsReferenceTest {
                     Tensor shifted = dt == DType.F32 ? x.add(-300) : x;
                     checkNorm(REF.groupNorm(shifted, g, w, b, 1e-5), CPU.groupNorm(shifted, g, w, b, 1e-5), dt,
                             what("groupNorm shifted " + g, dt, e.getKey(), shape));
+                }
+            }
+    }
+
+    private static void checkNormGradients(NormGradients r, NormGradients c, DType dt, String w) {
+        // F32: the input gradient is a difference of terms of its own size (gw - mean(gw) - xhat mean(gw xhat)).
+        double rtol = dt == DType.F64 ? 1e-12 : 1e-4, atol = dt == DType.F64 ? 1e-12 : 2e-5;
+        assertClose(r.input(), c.input(), rtol, atol, w + " input gradient");
+        if (r.weight() == null) {
+            if (c.weight() != null || c.bias() != null) throw new AssertionError(w + ": affine gradients that were not asked for");
+            return;
+        }
+        assertClose(r.weight(), c.weight(), rtol, atol * 10, w + " weight gradient");
+        assertClose(r.bias(), c.bias(), rtol, atol * 10, w + " bias gradient");
+    }
+
+    @Test
+    void layerNormBackwardMatches() {
+        Object[][] cases = {{new int[]{7, 13}, new int[]{13}}, {new int[]{2, 3, 40}, new int[]{3, 40}}, {new int[]{5, 1}, new int[]{1}},
+                {new int[]{64, 320}, new int[]{320}}, {new int[]{17}, new int[]{17}}, {new int[]{0, 8}, new int[]{8}}};
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            for (Object[] c : cases) {
+                int[] shape = (int[]) c[0], norm = (int[]) c[1];
+                int ns = 1;
+                for (int d : norm) ns *= d;
+                Tensor w = randn(181, dt, ns).reshape(norm), ws = randn(183, dt, 2 * ns).slice(0, 0, 2 * ns, 2).reshape(norm);
+                for (var e : layouts(184, dt, shape).entrySet()) {
+                    Tensor x = e.getValue(), g = randn(185, dt, shape).mul(3);
+                    Tensor shifted = dt == DType.F32 ? x.add(1000) : x; // a large mean (|mean| / std = 1000)
+                    for (Tensor input : new Tensor[]{x, shifted})
+                        for (Tensor weight : new Tensor[]{w, null, ws})
+                            for (boolean affine : new boolean[]{true, false}) {
+                                NormResult f = REF.layerNorm(input, weight, null, ns, 1e-5);
+                                checkNormGradients(REF.layerNormBackward(g, input, f.mean(), f.rstd(), weight, ns, affine),
+                                        CPU.layerNormBackward(g, input, f.mean(), f.rstd(), weight, ns, affine), dt,
+                                        what("layerNormBackward" + (input == x ? "" : " shifted") + (weight == null ? "" : " weighted")
+                                                + (affine ? " affine" : ""), dt, e.getKey(), shape));
+                            }
+                    // the gradient in a transposed layout
+                    if (shape.length == 2 && shape[0] > 0) {
+                        Tensor gt = randn(186, dt, shape[1], shape[0]).transpose(0, 1);
+                        NormResult f = REF.layerNorm(x, w, null, ns, 1e-5);
+                        checkNormGradients(REF.layerNormBackward(gt, x, f.mean(), f.rstd(), w, ns, true),
+                                CPU.layerNormBackward(gt, x, f.mean(), f.rstd(), w, ns, true), dt, what("layerNormBackward transposed gradient", dt, e.getKey(), shape));
+                    }
+                }
+            }
+    }
+
+    @Test
+    void groupNormBackwardMatches() {
+        Object[][] cases = {{new int[]{2, 6, 5, 7}, 3}, {new int[]{4, 64, 8, 8}, 32}, {new int[]{3, 4}, 2}, {new int[]{2, 8, 33}, 8},
+                {new int[]{1, 6, 3, 3}, 1}, {new int[]{2, 6, 17}, 6}, {new int[]{2, 4, 0}, 2}};
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            for (Object[] c : cases) {
+                int[] shape = (int[]) c[0];
+                int groups = (int) c[1], ch = shape[1];
+                Tensor w = randn(191, dt, ch), ws = randn(193, dt, 2 * ch).slice(0, 1, 2 * ch, 2);
+                for (var e : layouts(194, dt, shape).entrySet()) {
+                    Tensor x = e.getValue(), g = randn(195, dt, shape).mul(3);
+                    Tensor shifted = dt == DType.F32 ? x.add(-300) : x;
+                    for (Tensor input : new Tensor[]{x, shifted})
+                        for (Tensor weight : new Tensor[]{w, null, ws})
+                            for (boolean affine : new boolean[]{true, false}) {
+                                NormResult f = REF.groupNorm(input, groups, weight, null, 1e-5);
+                                checkNormGradients(REF.groupNormBackward(g, input, f.mean(), f.rstd(), weight, groups, affine),
+                                        CPU.groupNormBackward(g, input, f.mean(), f.rstd(), weight, groups, affine), dt,
+                                        what("groupNormBackward " + groups + (input == x ? "" : " shifted") + (weight == null ? "" : " weighted")
+                                                + (affine ? " affine" : ""), dt, e.getKey(), shape));
+                            }
                 }
             }
     }

@@ -50,7 +50,7 @@ final class DevicePlan implements AutoCloseable {
     /** The graphs of the plan, in plan order. */
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
         boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV; }
@@ -127,6 +127,7 @@ final class DevicePlan implements AutoCloseable {
                 case SOFTMAX -> g.task("t", TornadoKernels::softmax, ctx, floats, ints, args, scalars);
                 case SOFTMAX_BACKWARD -> g.task("t", TornadoKernels::softmaxBackward, ctx, floats, ints, args, scalars);
                 case NORM -> g.task("t", TornadoKernels::norm, ctx, floats, ints, args, scalars);
+                case NORM_BACKWARD -> g.task("t", TornadoKernels::normBackward, ctx, floats, ints, args, scalars);
                 case ADAM -> g.task("t", TornadoKernels::adam, ctx, floats, ints, args, scalars);
             }
             g.persistOnDevice(floats, ints);

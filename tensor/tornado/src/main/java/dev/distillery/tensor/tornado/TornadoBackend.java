@@ -11,6 +11,7 @@ import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.Pool2dParams;
@@ -603,6 +604,51 @@ public final class TornadoBackend implements Backend {
         args.scalar(0, eps);
         plan.launch1d(Kernel.NORM, rows);
         return new NormResult(out, mean, rstd);
+    }
+
+    @Override
+    public synchronized NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize,
+                                                        boolean affineGrads) {
+        requireFloat("layerNormBackward", gradOut, x, mean, rstd);
+        int rows = x.numel() / Math.max(1, normSize);
+        return normBackward(gradOut, x, mean, rstd, weight, rows, normSize, 1, 1, normSize, affineGrads, new int[]{normSize});
+    }
+
+    @Override
+    public synchronized NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups,
+                                                        boolean affineGrads) {
+        requireFloat("groupNormBackward", gradOut, x, mean, rstd);
+        int n = x.size(0), channels = x.size(1), spatial = x.numel() / Math.max(1, n * channels);
+        return normBackward(gradOut, x, mean, rstd, weight, n * groups, channels / groups * spatial, spatial, groups, channels,
+                affineGrads, new int[]{channels});
+    }
+
+    /** Two launches of {@link TornadoKernels#normBackward}: the input gradient per row, the affine gradients per parameter. */
+    private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int len, int run,
+                                       int rowsPerSample, int params, boolean affineGrads, int[] paramShape) {
+        Tensor dx = uninitialized(DType.F32, x.shape());
+        Tensor dw = affineGrads ? uninitialized(DType.F32, paramShape) : null, db = affineGrads ? uninitialized(DType.F32, paramShape) : null;
+        if (len == 0 || rows == 0) { // nothing to normalise: no input gradient, affine gradients sum nothing
+            if (affineGrads) {
+                fill(dw, 0);
+                fill(db, 0);
+            }
+            return new NormGradients(dx, dw, db);
+        }
+        Tensor xc = contiguous(x), gc = contiguous(gradOut), mc = contiguous(mean), rc = contiguous(rstd);
+        Tensor wc = weight == null ? null : contiguous(weight);
+        int[] v = {rows, 0, len, KernelArgs.base(xc), KernelArgs.base(gc), KernelArgs.base(mc), KernelArgs.base(rc),
+                wc == null ? -1 : KernelArgs.base(wc), KernelArgs.base(dx), run, rowsPerSample, len / run, rows,
+                dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        plan.launch1d(Kernel.NORM_BACKWARD, rows);
+        if (affineGrads) {
+            for (int i = 0; i < v.length; i++) args.set(i, v[i]); // the argument buffer is shared: write it again
+            args.set(0, params);
+            args.set(1, 1);
+            plan.launch1d(Kernel.NORM_BACKWARD, params);
+        }
+        return new NormGradients(dx, dw, db);
     }
 
     // ------------------------------------------------------------------------------------------------ structure

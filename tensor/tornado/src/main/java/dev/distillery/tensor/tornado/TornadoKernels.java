@@ -622,6 +622,76 @@ public final class TornadoKernels {
     }
 
     /**
+     * Layer and group norm backward over contiguous x and g as [rows, len], each row a[11] runs of a[9] elements that
+     * share one affine parameter (layer norm: runs of 1; group norm: a channel's spatial run). Row r's first parameter
+     * is (r mod a[10]) x a[11] (a[10]: rows per sample, the groups; 1 for layer norm). a[1] mode: 0 input gradient, one
+     * work-item per row (a[0] = rows): dx = rstd (gw - mean(gw) - xhat mean(gw xhat)); 1 affine gradients, one
+     * work-item per parameter (a[0] = parameters): dweight = sum g xhat, dbias = sum g over the parameter's runs in
+     * every sample. a[2] len, a[3] x, a[4] g, a[5] mean, a[6] rstd, a[7] weight (-1: none), a[8] dx, a[12] rows,
+     * a[13] dweight, a[14] dbias, a[15] parameters. Sums in double, like the CPU backend.
+     */
+    public static void normBackward(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
+        int w = c.globalIdx;
+        if (w < a.get(0)) {
+            int len = a.get(2);
+            int x = a.get(3);
+            int g = a.get(4);
+            int wt = a.get(7);
+            int run = a.get(9);
+            int rowsPerSample = a.get(10);
+            int runsPerRow = a.get(11);
+            if (a.get(1) == 0) {
+                float m = f.get(a.get(5) + w);
+                float rstd = f.get(a.get(6) + w);
+                int row = w * len;
+                int firstParam = (w - (w / rowsPerSample) * rowsPerSample) * runsPerRow;
+                double sumGw = 0.0;
+                double sumGwXhat = 0.0;
+                for (int k = 0; k < runsPerRow; k++) {
+                    float wv = 1.0f;
+                    if (wt >= 0) wv = f.get(wt + firstParam + k);
+                    for (int j = 0; j < run; j++) {
+                        int i = row + k * run + j;
+                        float gw = f.get(g + i) * wv;
+                        sumGw += gw;
+                        sumGwXhat += gw * ((f.get(x + i) - m) * rstd);
+                    }
+                }
+                float meanGw = (float) (sumGw / len);
+                float meanGwXhat = (float) (sumGwXhat / len);
+                int dx = a.get(8);
+                for (int k = 0; k < runsPerRow; k++) {
+                    float wv = 1.0f;
+                    if (wt >= 0) wv = f.get(wt + firstParam + k);
+                    for (int j = 0; j < run; j++) {
+                        int i = row + k * run + j;
+                        f.set(dx + i, rstd * (f.get(g + i) * wv - meanGw - (f.get(x + i) - m) * rstd * meanGwXhat));
+                    }
+                }
+            } else {
+                int params = a.get(15);
+                int samples = a.get(12) / rowsPerSample;
+                int rowInSample = w / runsPerRow;
+                double accW = 0.0;
+                double accB = 0.0;
+                for (int smp = 0; smp < samples; smp++) {
+                    int r = smp * rowsPerSample + rowInSample;
+                    float m = f.get(a.get(5) + r);
+                    float rstd = f.get(a.get(6) + r);
+                    int base = (smp * params + w) * run;
+                    for (int j = 0; j < run; j++) {
+                        float gv = f.get(g + base + j);
+                        accW += gv * ((f.get(x + base + j) - m) * rstd);
+                        accB += gv;
+                    }
+                }
+                f.set(a.get(13) + w, (float) accW);
+                f.set(a.get(14) + w, (float) accB);
+            }
+        }
+    }
+
+    /**
      * One Adam/AdamW step over a[0] contiguous elements: param a[1], grad a[2], m a[3], v a[4]; s = {lr, beta1,
      * beta2, eps, weightDecay, lr / (1 - beta1^t), sqrt(1 - beta2^t)}; a[5] == 1 for decoupled weight decay (AdamW).
      */
