@@ -1,9 +1,14 @@
 package dev.distillery.autograd.optim;
 
 import dev.distillery.autograd.nn.Parameter;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backends;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,10 +48,22 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(String name, Parameter p, Tensor grad, Map<String, Tensor> s) {
-        Tensor w = p.value();
-        Tensor g = grad.contiguous();
-        Tensor m = slot(s, "exp_avg", p), v = slot(s, "exp_avg_sq", p);
-        // One fused in-place pass (PyTorch's order of operations; see Backend#adamStep).
-        Backends.forDevice(w.device()).adamStep(w, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        update(List.of(new Update(name, p, grad, s)));
+    }
+
+    /**
+     * Fused in-place passes in PyTorch's order of operations ({@link dev.distillery.tensor.backend.Backend#adamSteps}),
+     * all parameters of a device at once: one launch on a GPU instead of one per parameter.
+     */
+    @Override
+    protected void update(List<Update> updates) {
+        Map<Device, List<AdamTensors>> byDevice = new LinkedHashMap<>();
+        for (Update u : updates) {
+            Parameter p = u.param();
+            Tensor m = slot(u.state(), "exp_avg", p), v = slot(u.state(), "exp_avg_sq", p);
+            byDevice.computeIfAbsent(p.device(), d -> new ArrayList<>()).add(new AdamTensors(p.value(), u.grad().contiguous(), m, v));
+        }
+        byDevice.forEach((device, tensors) ->
+                Backends.forDevice(device).adamSteps(tensors, lr, beta1, beta2, eps, weightDecay, decoupled, step));
     }
 }

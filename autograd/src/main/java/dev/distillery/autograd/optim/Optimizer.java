@@ -3,7 +3,9 @@ package dev.distillery.autograd.optim;
 import dev.distillery.autograd.nn.Parameter;
 import dev.distillery.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,11 +45,24 @@ public abstract class Optimizer {
     /** One update of every parameter that has a gradient. */
     public final void step() {
         step++;
+        List<Update> updates = new ArrayList<>();
         for (var e : params.entrySet()) {
             Parameter p = e.getValue();
             if (p.isFrozen() || p.grad() == null) continue;
-            update(e.getKey(), p, p.grad(), state.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>()));
+            updates.add(new Update(e.getKey(), p, p.grad(), state.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())));
         }
+        update(updates);
+    }
+
+    /** One parameter to update: its name, the parameter, its gradient and its state tensors by name. */
+    protected record Update(String name, Parameter param, Tensor grad, Map<String, Tensor> state) {}
+
+    /**
+     * Updates the parameters of one step in place, in order; by default one {@link #update(String, Parameter, Tensor, Map)}
+     * each. Optimisers that can update many tensors at once (one device launch) override this.
+     */
+    protected void update(List<Update> updates) {
+        for (Update u : updates) update(u.name(), u.param(), u.grad(), u.state());
     }
 
     /** Updates one parameter's tensor in place; {@code s} holds this parameter's state tensors by name. */

@@ -150,6 +150,17 @@ public interface Backend {
                   double weightDecay, boolean decoupled, long step);
 
     /**
+     * {@link #adamStep} for several parameters with the same hyperparameters and step count, in list order (PyTorch's
+     * foreach Adam): a device backend updates them all in one launch instead of one per parameter. By default, one
+     * {@link #adamStep} each.
+     */
+    default void adamSteps(List<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay,
+                           boolean decoupled, long step) {
+        for (AdamTensors t : tensors)
+            adamStep(t.param(), t.grad(), t.expAvg(), t.expAvgSq(), lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    /**
      * The backward pass of {@link #softmax}: from the softmax output y (or log-softmax output) and the output gradient
      * g, along {@code dim}: softmax {@code y (g - sum(g y))}; log-softmax {@code g - exp(y) sum(g)}. Both have y's shape.
      */

@@ -3,6 +3,7 @@ package dev.distillery.tensor.testing;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
@@ -204,6 +205,19 @@ public final class HostRoundTripBackend implements Backend {
         writeBack(p, param);
         writeBack(m, expAvg);
         writeBack(v, expAvgSq);
+    }
+
+    @Override
+    public void adamSteps(List<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay,
+                          boolean decoupled, long step) {
+        List<AdamTensors> onDevice = new java.util.ArrayList<>();
+        for (AdamTensors t : tensors) onDevice.add(new AdamTensors(up(t.param()), up(t.grad()), up(t.expAvg()), up(t.expAvgSq())));
+        device.adamSteps(onDevice, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        for (int i = 0; i < tensors.size(); i++) {
+            writeBack(onDevice.get(i).param(), tensors.get(i).param());
+            writeBack(onDevice.get(i).expAvg(), tensors.get(i).expAvg());
+            writeBack(onDevice.get(i).expAvgSq(), tensors.get(i).expAvgSq());
+        }
     }
 
     @Override

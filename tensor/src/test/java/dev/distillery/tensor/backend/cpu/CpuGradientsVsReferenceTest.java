@@ -4,13 +4,14 @@ import dev.distillery.tensor.testing.BackendUnderTest;
 import dev.distillery.tensor.DType;
 import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.ReferenceBackend;
 import dev.distillery.tensor.backend.UnaryOp;
 import dev.distillery.tensor.testing.TensorAsserts;
 import org.junit.jupiter.api.Test;
 
-/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep) against the scalar reference on awkward shapes. */
+/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep, adamSteps) against the scalar reference on awkward shapes. */
 class CpuGradientsVsReferenceTest {
     private static final Backend CPU = BackendUnderTest.get(), REF = ReferenceBackend.INSTANCE;
 
@@ -92,6 +93,41 @@ class CpuGradientsVsReferenceTest {
                     String what = "adamStep " + dt + (decoupled ? " AdamW" : " Adam") + " n=" + n;
                     double rtol = dt == DType.F64 ? 1e-12 : 2e-5;
                     for (int k : new int[]{0, 2, 3}) TensorAsserts.assertClose(ref[k], cpu[k], rtol, 1e-6, what + " tensor " + k);
+                }
+    }
+
+    @Test
+    void adamStepsMatchOneReferenceStepPerParameter() {
+        // 1,700 tensors: more than a TornadoVM launch's parameter table holds (1,638), so the device splits them.
+        int[][] sizeLists = {{1, 37, 0, 1000, 129}, java.util.stream.IntStream.range(0, 1700).map(i -> 1 + i % 3).toArray()};
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            for (boolean decoupled : new boolean[]{true, false})
+                for (int[] sizes : sizeLists) {
+                    if (dt == DType.F64 && sizes.length > 5) continue;
+                    java.util.List<Tensor[]> ref = new java.util.ArrayList<>();
+                    java.util.List<AdamTensors> cpu = new java.util.ArrayList<>();
+                    for (int i = 0; i < sizes.length; i++) {
+                        Tensor[] r = new Tensor[4], c = new Tensor[4];
+                        for (int k = 0; k < 4; k++) {
+                            Tensor t = TensorAsserts.randn(500 + 4L * i + k, dt, sizes[i]);
+                            if (k == 3) t = t.abs(); // exp_avg_sq is non-negative
+                            r[k] = t.copy();
+                            c[k] = t.copy();
+                        }
+                        ref.add(r);
+                        cpu.add(new AdamTensors(c[0], c[1], c[2], c[3]));
+                    }
+                    for (long step = 1; step <= 2; step++) {
+                        for (Tensor[] r : ref) REF.adamStep(r[0], r[1], r[2], r[3], 1e-2, 0.9, 0.99, 1e-8, 0.05, decoupled, step);
+                        CPU.adamSteps(cpu, 1e-2, 0.9, 0.99, 1e-8, 0.05, decoupled, step);
+                    }
+                    double rtol = dt == DType.F64 ? 1e-12 : 2e-5;
+                    for (int i = 0; i < sizes.length; i++) {
+                        String what = "adamSteps " + dt + (decoupled ? " AdamW" : " Adam") + " tensor " + i + " of " + sizes.length;
+                        TensorAsserts.assertClose(ref.get(i)[0], cpu.get(i).param(), rtol, 1e-6, what + " param");
+                        TensorAsserts.assertClose(ref.get(i)[2], cpu.get(i).expAvg(), rtol, 1e-6, what + " exp_avg");
+                        TensorAsserts.assertClose(ref.get(i)[3], cpu.get(i).expAvgSq(), rtol, 1e-6, what + " exp_avg_sq");
+                    }
                 }
     }
 

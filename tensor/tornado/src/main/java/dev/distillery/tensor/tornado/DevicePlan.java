@@ -46,11 +46,20 @@ final class DevicePlan implements AutoCloseable {
 
     /** Work-group size of the 1-D kernels. */
     static final int GROUP = 128;
+    /**
+     * Elements of the small staging buffers. A graph sends its whole staging array on every launch, so reading one
+     * loss value through the big buffer ({@code -Ddistillery.tornado.stage.mb}) would move megabytes each time;
+     * transfers up to this size go through small buffers instead.
+     */
+    static final int SMALL_STAGE = 1 << 16;
+    /** Ints of the {@link #adamTable}: {@link TornadoKernels#ADAM_ENTRY} per parameter tensor. */
+    static final int ADAM_TABLE = 8192;
 
     /** The graphs of the plan, in plan order. */
     enum Kernel {
-        INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+        INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS,
+        UPLOAD_FLOATS_SMALL, UPLOAD_INTS_SMALL, DOWNLOAD_FLOATS_SMALL, DOWNLOAD_INTS_SMALL, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, ADAM_MULTI, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
         boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV; }
@@ -65,8 +74,10 @@ final class DevicePlan implements AutoCloseable {
     final IntArray args = new IntArray(KernelArgs.INTS);
     final FloatArray scalars = new FloatArray(KernelArgs.FLOATS);
     final int stageLength;
-    private final FloatArray floatStageIn, floatStageOut;
-    private final IntArray intStageIn, intStageOut;
+    private final FloatArray floatStageIn, floatStageOut, floatSmallIn, floatSmallOut;
+    private final IntArray intStageIn, intStageOut, intSmallIn, intSmallOut;
+    /** The parameter table of {@link Kernel#ADAM_MULTI} ({@link TornadoKernels#adamMulti}), sent with each of its launches. */
+    final IntArray adamTable = new IntArray(ADAM_TABLE);
     private final TornadoExecutionPlan plan;
     private final GridScheduler grids = new GridScheduler();
     private final Map<Kernel, WorkerGrid1D> grids1d = new EnumMap<>(Kernel.class);
@@ -89,6 +100,11 @@ final class DevicePlan implements AutoCloseable {
         this.floatStageOut = new FloatArray(stageLength);
         this.intStageIn = new IntArray(stageLength);
         this.intStageOut = new IntArray(stageLength);
+        int small = Math.min(SMALL_STAGE, stageLength);
+        this.floatSmallIn = new FloatArray(small);
+        this.floatSmallOut = new FloatArray(small);
+        this.intSmallIn = new IntArray(small);
+        this.intSmallOut = new IntArray(small);
         KernelContext ctx = new KernelContext();
         Kernel[] kernels = Kernel.values();
         ImmutableTaskGraph[] graphs = new ImmutableTaskGraph[kernels.length];
@@ -107,6 +123,14 @@ final class DevicePlan implements AutoCloseable {
                         .transferToHost(DataTransferMode.EVERY_EXECUTION, floatStageOut);
                 case DOWNLOAD_INTS -> g.task("t", TornadoKernels::downloadInts, ctx, floats, ints, args, scalars, intStageOut)
                         .transferToHost(DataTransferMode.EVERY_EXECUTION, intStageOut);
+                case UPLOAD_FLOATS_SMALL -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, floatSmallIn)
+                        .task("t", TornadoKernels::uploadFloats, ctx, floats, ints, args, scalars, floatSmallIn);
+                case UPLOAD_INTS_SMALL -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, intSmallIn)
+                        .task("t", TornadoKernels::uploadInts, ctx, floats, ints, args, scalars, intSmallIn);
+                case DOWNLOAD_FLOATS_SMALL -> g.task("t", TornadoKernels::downloadFloats, ctx, floats, ints, args, scalars, floatSmallOut)
+                        .transferToHost(DataTransferMode.EVERY_EXECUTION, floatSmallOut);
+                case DOWNLOAD_INTS_SMALL -> g.task("t", TornadoKernels::downloadInts, ctx, floats, ints, args, scalars, intSmallOut)
+                        .transferToHost(DataTransferMode.EVERY_EXECUTION, intSmallOut);
                 case FILL -> g.task("t", TornadoKernels::fill, ctx, floats, ints, args, scalars);
                 case COPY -> g.task("t", TornadoKernels::copy, ctx, floats, ints, args, scalars);
                 case UNARY -> g.task("t", TornadoKernels::unary, ctx, floats, ints, args, scalars);
@@ -129,6 +153,8 @@ final class DevicePlan implements AutoCloseable {
                 case NORM -> g.task("t", TornadoKernels::norm, ctx, floats, ints, args, scalars);
                 case NORM_BACKWARD -> g.task("t", TornadoKernels::normBackward, ctx, floats, ints, args, scalars);
                 case ADAM -> g.task("t", TornadoKernels::adam, ctx, floats, ints, args, scalars);
+                case ADAM_MULTI -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamTable)
+                        .task("t", TornadoKernels::adamMulti, ctx, floats, ints, args, scalars, adamTable);
             }
             g.persistOnDevice(floats, ints);
             graphs[k.ordinal()] = g.snapshot();
@@ -235,26 +261,30 @@ final class DevicePlan implements AutoCloseable {
 
     /** Copies {@code count} floats from {@code src} (a heap segment) into the float arena at {@code offset}. */
     synchronized void uploadFloats(MemorySegment src, long srcByteOffset, int offset, int count) {
-        upload(Kernel.UPLOAD_FLOATS, floatStageIn.getSegment(), src, srcByteOffset, offset, count);
+        if (count <= floatSmallIn.getSize()) upload(Kernel.UPLOAD_FLOATS_SMALL, floatSmallIn.getSegment(), floatSmallIn.getSize(), src, srcByteOffset, offset, count);
+        else upload(Kernel.UPLOAD_FLOATS, floatStageIn.getSegment(), stageLength, src, srcByteOffset, offset, count);
     }
 
     /** Copies {@code count} ints into the int arena at {@code offset}. */
     synchronized void uploadInts(MemorySegment src, long srcByteOffset, int offset, int count) {
-        upload(Kernel.UPLOAD_INTS, intStageIn.getSegment(), src, srcByteOffset, offset, count);
+        if (count <= intSmallIn.getSize()) upload(Kernel.UPLOAD_INTS_SMALL, intSmallIn.getSegment(), intSmallIn.getSize(), src, srcByteOffset, offset, count);
+        else upload(Kernel.UPLOAD_INTS, intStageIn.getSegment(), stageLength, src, srcByteOffset, offset, count);
     }
 
     /** Copies {@code count} floats of the float arena at {@code offset} into {@code dst}. */
     synchronized void downloadFloats(int offset, int count, float[] dst) {
-        download(Kernel.DOWNLOAD_FLOATS, floatStageOut.getSegment(), ValueLayout.JAVA_FLOAT, offset, count, dst);
+        if (count <= floatSmallOut.getSize()) download(Kernel.DOWNLOAD_FLOATS_SMALL, floatSmallOut.getSegment(), floatSmallOut.getSize(), ValueLayout.JAVA_FLOAT, offset, count, dst);
+        else download(Kernel.DOWNLOAD_FLOATS, floatStageOut.getSegment(), stageLength, ValueLayout.JAVA_FLOAT, offset, count, dst);
     }
 
     /** Copies {@code count} ints of the int arena at {@code offset} into {@code dst}. */
     synchronized void downloadInts(int offset, int count, int[] dst) {
-        download(Kernel.DOWNLOAD_INTS, intStageOut.getSegment(), ValueLayout.JAVA_INT, offset, count, dst);
+        if (count <= intSmallOut.getSize()) download(Kernel.DOWNLOAD_INTS_SMALL, intSmallOut.getSegment(), intSmallOut.getSize(), ValueLayout.JAVA_INT, offset, count, dst);
+        else download(Kernel.DOWNLOAD_INTS, intStageOut.getSegment(), stageLength, ValueLayout.JAVA_INT, offset, count, dst);
     }
 
-    /** Host to arena through a staging buffer, one stage-full at a time (4-byte elements). */
-    private void upload(Kernel k, MemorySegment stage, MemorySegment src, long srcByteOffset, int offset, int count) {
+    /** Host to arena through a staging buffer of {@code stageLength} elements, one stage-full at a time (4-byte elements). */
+    private void upload(Kernel k, MemorySegment stage, int stageLength, MemorySegment src, long srcByteOffset, int offset, int count) {
         for (int done = 0; done < count; done += stageLength) {
             int len = Math.min(stageLength, count - done);
             MemorySegment.copy(src, srcByteOffset + 4L * done, stage, 0, 4L * len);
@@ -264,8 +294,8 @@ final class DevicePlan implements AutoCloseable {
         }
     }
 
-    /** Arena to host through a staging buffer, one stage-full at a time, into the array {@code dst} of {@code layout}. */
-    private void download(Kernel k, MemorySegment stage, ValueLayout layout, int offset, int count, Object dst) {
+    /** Arena to host through a staging buffer of {@code stageLength} elements, one stage-full at a time, into {@code dst}. */
+    private void download(Kernel k, MemorySegment stage, int stageLength, ValueLayout layout, int offset, int count, Object dst) {
         for (int done = 0; done < count; done += stageLength) {
             int len = Math.min(stageLength, count - done);
             args.set(0, len);

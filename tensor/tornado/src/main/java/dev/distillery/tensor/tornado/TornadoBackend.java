@@ -6,6 +6,7 @@ import dev.distillery.tensor.Shapes;
 import dev.distillery.tensor.Storage;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.TensorScope;
+import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backend;
 import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
@@ -111,7 +112,7 @@ public final class TornadoBackend implements Backend {
         var rows = new ArrayList<>(profile.entrySet());
         rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
         for (var e : rows)
-            sb.append(String.format(java.util.Locale.ROOT, "%-90s %9d %11.1f %9.1f%n", profileName(e.getKey()), e.getValue()[0],
+            sb.append(String.format(java.util.Locale.ROOT, "%-40s %9d %11.1f %9.1f%n", profileName(e.getKey()), e.getValue()[0],
                     e.getValue()[1] / 1e6, e.getValue()[1] / 1e3 / e.getValue()[0]));
         return sb.toString();
     }
@@ -699,6 +700,54 @@ public final class TornadoBackend implements Backend {
         args.set(3, KernelArgs.base(expAvg));
         args.set(4, KernelArgs.base(expAvgSq));
         args.set(5, decoupled ? 1 : 0);
+        adamScalars(lr, beta1, beta2, eps, weightDecay, step);
+        plan.launch1d(Kernel.ADAM, n);
+    }
+
+    /**
+     * All parameters in as few launches as the table holds ({@link DevicePlan#ADAM_TABLE}; one for models with up to
+     * 1,638 parameter tensors), instead of one launch per parameter.
+     */
+    @Override
+    public synchronized void adamSteps(List<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay,
+                                       boolean decoupled, long step) {
+        int entries = 0;
+        long elements = 0;
+        for (AdamTensors t : tensors) {
+            requireFloat("adamSteps", t.param(), t.grad(), t.expAvg(), t.expAvgSq());
+            for (Tensor x : new Tensor[]{t.param(), t.grad(), t.expAvg(), t.expAvgSq()})
+                if (!x.isContiguous()) throw new IllegalArgumentException(device + " adamSteps: tensors must be contiguous");
+            int n = t.param().numel();
+            if (n == 0) continue;
+            if ((entries + 1) * TornadoKernels.ADAM_ENTRY > DevicePlan.ADAM_TABLE || elements + n > Integer.MAX_VALUE - DevicePlan.GROUP) {
+                adamMultiLaunch(entries, elements, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+                entries = 0;
+                elements = 0;
+            }
+            int e = entries * TornadoKernels.ADAM_ENTRY;
+            plan.adamTable.set(e, (int) elements);
+            plan.adamTable.set(e + 1, KernelArgs.base(t.param()));
+            plan.adamTable.set(e + 2, KernelArgs.base(t.grad()));
+            plan.adamTable.set(e + 3, KernelArgs.base(t.expAvg()));
+            plan.adamTable.set(e + 4, KernelArgs.base(t.expAvgSq()));
+            entries++;
+            elements += n;
+        }
+        adamMultiLaunch(entries, elements, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    private void adamMultiLaunch(int entries, long elements, double lr, double beta1, double beta2, double eps, double weightDecay,
+                                 boolean decoupled, long step) {
+        if (entries == 0) return;
+        args.set(0, (int) elements);
+        args.set(1, entries);
+        args.set(5, decoupled ? 1 : 0);
+        adamScalars(lr, beta1, beta2, eps, weightDecay, step);
+        plan.launch1d(Kernel.ADAM_MULTI, elements);
+    }
+
+    /** The scalars of {@link TornadoKernels#adam} and {@link TornadoKernels#adamMulti}. */
+    private void adamScalars(double lr, double beta1, double beta2, double eps, double weightDecay, long step) {
         args.scalar(0, lr);
         args.scalar(1, beta1);
         args.scalar(2, beta2);
@@ -706,7 +755,6 @@ public final class TornadoBackend implements Backend {
         args.scalar(4, weightDecay);
         args.scalar(5, lr / (1 - Math.pow(beta1, step)));
         args.scalar(6, Math.sqrt(1 - Math.pow(beta2, step)));
-        plan.launch1d(Kernel.ADAM, n);
     }
 
     // ------------------------------------------------------------------------------------------------ on the host for now

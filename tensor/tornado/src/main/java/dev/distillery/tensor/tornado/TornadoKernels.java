@@ -697,21 +697,45 @@ public final class TornadoKernels {
      */
     public static void adam(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int i = c.globalIdx;
+        if (i < a.get(0)) adamElement(f, s, a.get(5), a.get(1) + i, a.get(2) + i, a.get(3) + i, a.get(4) + i);
+    }
+
+    /** One element of an Adam step: param at pi, grad gi, m mi, v vi; s and decoupled as {@link #adam}'s. */
+    static void adamElement(FloatArray f, FloatArray s, int decoupled, int pi, int gi, int mi, int vi) {
+        float p = f.get(pi);
+        float g = f.get(gi);
+        float b1 = s.get(1);
+        float b2 = s.get(2);
+        if (decoupled == 1) p = p * (1.0f - s.get(0) * s.get(4));
+        else g = g + s.get(4) * p;
+        float m = b1 * f.get(mi) + (1.0f - b1) * g;
+        float v = b2 * f.get(vi) + (1.0f - b2) * g * g;
+        f.set(mi, m);
+        f.set(vi, v);
+        f.set(pi, p - s.get(5) * m / (TornadoMath.sqrt(v) / s.get(6) + s.get(3)));
+    }
+
+    /** Ints per parameter tensor in the table of {@link #adamMulti}. */
+    public static final int ADAM_ENTRY = 5;
+
+    /**
+     * {@link #adam} over several parameter tensors in one launch (the scalars are {@link #adam}'s): a[0] elements in
+     * all, a[1] tensors, a[5] decoupled; tensor t's entry in {@code table} at ADAM_ENTRY t is {first element's index
+     * in the launch, param, grad, m, v}, in increasing first index. Each work-item finds its tensor by binary search.
+     */
+    public static void adamMulti(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s, IntArray table) {
+        int i = c.globalIdx;
         if (i < a.get(0)) {
-            int pi = a.get(1) + i;
-            int mi = a.get(3) + i;
-            int vi = a.get(4) + i;
-            float p = f.get(pi);
-            float g = f.get(a.get(2) + i);
-            float b1 = s.get(1);
-            float b2 = s.get(2);
-            if (a.get(5) == 1) p = p * (1.0f - s.get(0) * s.get(4));
-            else g = g + s.get(4) * p;
-            float m = b1 * f.get(mi) + (1.0f - b1) * g;
-            float v = b2 * f.get(vi) + (1.0f - b2) * g * g;
-            f.set(mi, m);
-            f.set(vi, v);
-            f.set(pi, p - s.get(5) * m / (TornadoMath.sqrt(v) / s.get(6) + s.get(3)));
+            int lo = 0;
+            int hi = a.get(1) - 1;
+            while (lo < hi) {
+                int mid = (lo + hi + 1) / 2;
+                if (table.get(mid * ADAM_ENTRY) <= i) lo = mid;
+                else hi = mid - 1;
+            }
+            int e = lo * ADAM_ENTRY;
+            int j = i - table.get(e);
+            adamElement(f, s, a.get(5), table.get(e + 1) + j, table.get(e + 2) + j, table.get(e + 3) + j, table.get(e + 4) + j);
         }
     }
 
