@@ -49,9 +49,7 @@ final class Backprop {
                 Tensor p = in[0].sub(unreduce(out, shape, l.dims(), l.keepDim())).exp();
                 yield new Tensor[]{p.mul(unreduce(g, shape, l.dims(), l.keepDim()))};
             }
-            case Op.MatMul mm -> new Tensor[]{
-                    sumTo(g.matmul(in[1].mT()), in[0].shape()),
-                    sumTo(in[0].mT().matmul(g), in[1].shape())};
+            case Op.MatMul mm -> new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g)};
             case Op.Conv2d c -> {
                 Conv2dParams p = c.params();
                 Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p);
@@ -170,6 +168,20 @@ final class Backprop {
     }
 
     /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */
+    /**
+     * The gradient of b in a @ b: a^T g summed over broadcast batch dims. When b is a 2-D transposed view of a
+     * contiguous matrix (Linear's {@code weight.mT()}), it is computed as (g^T a)^T over the flattened batch instead:
+     * one GEMM with no batch reduction, and the transpose's own backward then hands the weight a contiguous gradient
+     * (no copy when it becomes {@code weight.grad}).
+     */
+    private static Tensor matmulRightGradient(Tensor a, Tensor b, Tensor g) {
+        if (b.dim() == 2 && a.dim() >= 2 && g.dim() == a.dim() && b.mT().isContiguous()) {
+            Tensor a2 = a.reshape(-1, a.size(a.dim() - 1)), g2 = g.reshape(-1, g.size(g.dim() - 1));
+            return g2.mT().matmul(a2).mT();
+        }
+        return sumTo(a.mT().matmul(g), b.shape());
+    }
+
     static Tensor sumTo(Tensor g, int[] shape) {
         int[] gs = g.shape();
         if (Arrays.equals(gs, shape)) return g;

@@ -84,6 +84,18 @@ class ModuleAndOptimTest {
     }
 
     @Test
+    void linearWeightGradientIsComputedInTheWeightsLayout() {
+        Linear lin = new Linear(4, 3, true, new Rng(7));
+        Tensor x = Tensor.randn(new Rng(8), DType.F32, 2, 5, 4), g = Tensor.randn(new Rng(9), DType.F32, 2, 5, 3);
+        Tensor wT = lin.weight.value().mT();
+        Tensor gradWT = Backprop.backward(new Op.MatMul(), new Tensor[]{x, wT}, x.matmul(wT), new Tensor[0], g)[1];
+        // the gradient of weight.mT() is the transpose of a contiguous [out, in] matrix, so the weight receives it
+        // without a copy (a device launch per Linear per step)
+        assertTrue(gradWT.mT().isContiguous(), "gradient of weight.mT() is not laid out as weight");
+        TensorAsserts.assertClose(x.reshape(10, 4).mT().matmul(g.reshape(10, 3)), gradWT, 1e-5, 1e-6, "dL/dW^T = x^T g summed over the batch");
+    }
+
+    @Test
     void stateDictUsesDottedStateDictKeys() {
         Net n = new Net(new Rng(0));
         assertEquals(List.of("down_blocks.0.norm1.weight", "down_blocks.0.norm1.bias", "down_blocks.0.conv1.weight", "down_blocks.0.conv1.bias",

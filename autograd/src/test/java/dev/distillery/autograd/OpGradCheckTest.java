@@ -98,6 +98,8 @@ class OpGradCheckTest {
         add("LogSumExp", v -> v[0].logsumexp(new int[]{-1}, true), rn(3, 5));
         add("MatMul", "MatMul batched broadcast", v -> v[0].matmul(v[1]), rn(2, 3, 4), rn(4, 5));
         add("MatMul", "MatMul transposed operands", v -> v[0].mT().matmul(v[1].mT()), rn(4, 3), rn(5, 4));
+        add("MatMul", "MatMul batched input, transposed weight (Linear)", v -> v[0].matmul(v[1].mT()), rn(2, 3, 4), rn(5, 4));
+        add("MatMul", "MatMul permuted input, transposed weight", v -> v[0].transpose(0, 1).matmul(v[1].mT()), rn(3, 2, 4), rn(5, 4));
         add("MatMul", "MatMul vector", v -> v[0].matmul(v[1]), rn(4), rn(4, 3));
         add("Conv2d", "Conv2d stride/pad/dilation/groups + bias",
                 v -> v[0].conv2d(v[1], v[2], new Conv2dParams(2, 1, 1, 2, 1, 2, 2, 0, 0)), rn(2, 4, 6, 5), rn(6, 2, 3, 3), rn(6));
