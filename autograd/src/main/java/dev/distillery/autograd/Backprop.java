@@ -170,16 +170,15 @@ final class Backprop {
     /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */
     /**
      * The gradient of b in a @ b: a^T g summed over broadcast batch dims. When b is a 2-D transposed view of a
-     * contiguous matrix (Linear's {@code weight.mT()}), it is computed as (g^T a)^T over the flattened batch instead:
-     * one GEMM with no batch reduction, and the transpose's own backward then hands the weight a contiguous gradient
-     * (no copy when it becomes {@code weight.grad}).
+     * contiguous matrix (Linear's {@code weight.mT()}) it is computed transposed, as (g^T a)^T, so that the
+     * transpose's own backward hands the weight a contiguous gradient (no copy when it becomes {@code weight.grad}):
+     * over the flattened batch in one GEMM when a and g are contiguous, else batched on their strides and summed.
      */
     private static Tensor matmulRightGradient(Tensor a, Tensor b, Tensor g) {
-        if (b.dim() == 2 && a.dim() >= 2 && g.dim() == a.dim() && b.mT().isContiguous()) {
-            Tensor a2 = a.reshape(-1, a.size(a.dim() - 1)), g2 = g.reshape(-1, g.size(g.dim() - 1));
-            return g2.mT().matmul(a2).mT();
-        }
-        return sumTo(a.mT().matmul(g), b.shape());
+        if (b.dim() != 2 || a.dim() < 2 || g.dim() != a.dim() || !b.mT().isContiguous()) return sumTo(a.mT().matmul(g), b.shape());
+        if (a.isContiguous() && g.isContiguous())
+            return g.reshape(-1, g.size(g.dim() - 1)).mT().matmul(a.reshape(-1, a.size(a.dim() - 1))).mT();
+        return sumTo(g.mT().matmul(a), new int[]{b.size(1), b.size(0)}).mT();
     }
 
     static Tensor sumTo(Tensor g, int[] shape) {

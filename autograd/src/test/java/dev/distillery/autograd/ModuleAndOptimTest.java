@@ -93,6 +93,11 @@ class ModuleAndOptimTest {
         // without a copy (a device launch per Linear per step)
         assertTrue(gradWT.mT().isContiguous(), "gradient of weight.mT() is not laid out as weight");
         TensorAsserts.assertClose(x.reshape(10, 4).mT().matmul(g.reshape(10, 3)), gradWT, 1e-5, 1e-6, "dL/dW^T = x^T g summed over the batch");
+        // a strided input (attention's transposed hidden states): batched on its strides, the same layout
+        Tensor xt = x.transpose(0, 1).contiguous().transpose(0, 1);
+        Tensor gradStrided = Backprop.backward(new Op.MatMul(), new Tensor[]{xt, wT}, xt.matmul(wT), new Tensor[0], g)[1];
+        assertTrue(gradStrided.mT().isContiguous(), "gradient of weight.mT() for a strided input is not laid out as weight");
+        TensorAsserts.assertClose(gradWT, gradStrided, 1e-5, 1e-6, "strided input");
     }
 
     @Test
