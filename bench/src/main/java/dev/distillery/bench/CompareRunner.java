@@ -25,6 +25,8 @@ import java.util.Locale;
  * # side=distillery jdk=25.0.1+8-LTS backend=cpu threads=2 vector=256
  * case=gemm-256 side=distillery threads=2 warmup=40 reps=12 flops=3.3554e+07 bytes=786432 check=12.5 ms=0.41,0.40,...
  * </pre>
+ * On a device backend the case line also has {@code launches=}: kernel launches per timed run ({@link
+ * dev.distillery.tensor.backend.Backend#launches}).
  */
 public final class CompareRunner {
     private CompareRunner() {}
@@ -70,6 +72,8 @@ public final class CompareRunner {
         }
         List<Double> ms = new ArrayList<>();
         long timed = 0;
+        var deviceBackend = Backends.forDevice(BenchDevice.device());
+        long launchesBefore = deviceBackend.launches();
         while (ms.size() < o.reps() || (timed / 1_000_000 < o.minTimeMs() && ms.size() < o.maxReps())) {
             long s = System.nanoTime();
             w.runScoped(BenchDevice::sync);
@@ -77,11 +81,14 @@ public final class CompareRunner {
             timed += d;
             ms.add(d / 1e6);
         }
+        // Kernel launches per timed run (device backends only): small models on a GPU are bound by their count.
+        String launches = launchesBefore < 0 ? ""
+                : String.format(Locale.ROOT, " launches=%.1f", (deviceBackend.launches() - launchesBefore) / (double) ms.size());
         double check = w.runScoped(Outputs::checkFinite); // one more, untimed run whose result is checked
         StringBuilder sb = new StringBuilder();
         for (double m : ms) sb.append(sb.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.5f", m));
-        System.out.printf(Locale.ROOT, "case=%s side=distillery threads=%d warmup=%d reps=%d flops=%.0f bytes=%.0f check=%.6g ms=%s%n",
-                c.name(), Parallel.threads(), warm, ms.size(), spec.flops(), spec.bytes(), check, sb);
+        System.out.printf(Locale.ROOT, "case=%s side=distillery threads=%d warmup=%d reps=%d flops=%.0f bytes=%.0f check=%.6g%s ms=%s%n",
+                c.name(), Parallel.threads(), warm, ms.size(), spec.flops(), spec.bytes(), check, launches, sb);
     }
 
     static Options parse(String[] args) {

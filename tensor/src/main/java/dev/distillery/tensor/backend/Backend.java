@@ -34,6 +34,15 @@ public interface Backend {
     /** Copies {@code src} into {@code dst} (same shape; any layouts; converts between any dtypes). */
     void copyInto(Tensor src, Tensor dst);
 
+    /**
+     * Kernel launches so far (transfers included), for a backend that launches kernels on a device, where each launch
+     * has a fixed cost that small models pay thousands of times per step; -1 for backends that compute in the calling
+     * threads.
+     */
+    default long launches() {
+        return -1;
+    }
+
     /** {@code op(x)} elementwise; see {@link UnaryOp} for the scalar parameters. */
     Tensor unary(UnaryOp op, Tensor x, double p0, double p1);
 

@@ -92,7 +92,7 @@ public final class TornadoBackend implements Backend {
     /** The TornadoVM device this backend runs on. */
     public String deviceName() { return plan.deviceName(); }
 
-    /** Kernel launches so far (transfers included). */
+    @Override
     public long launches() { return plan.launches(); }
 
     /**
