@@ -50,10 +50,10 @@ final class DevicePlan implements AutoCloseable {
     /** The graphs of the plan, in plan order. */
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, CONV_BLOCKED, SOFTMAX, SOFTMAX_BACKWARD, NORM, ADAM, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
-        boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV; }
+        boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV || this == CONV_BLOCKED; }
 
         String graph() { return name().toLowerCase(); }
 
@@ -119,6 +119,7 @@ final class DevicePlan implements AutoCloseable {
                 case MATMUL -> g.task("t", TornadoKernels::matmul, ctx, floats, ints, args, scalars);
                 case MATMUL_BLOCKED -> g.task("t", TornadoKernels::matmulBlocked, ctx, floats, ints, args, scalars);
                 case CONV -> g.task("t", TornadoKernels::conv, ctx, floats, ints, args, scalars);
+                case CONV_BLOCKED -> g.task("t", TornadoKernels::convBlocked, ctx, floats, ints, args, scalars);
                 case POOL -> g.task("t", TornadoKernels::pool, ctx, floats, ints, args, scalars);
                 case RESIZE -> g.task("t", TornadoKernels::resize, ctx, floats, ints, args, scalars);
                 case GATHER -> g.task("t", TornadoKernels::gather, ctx, floats, ints, args, scalars);
