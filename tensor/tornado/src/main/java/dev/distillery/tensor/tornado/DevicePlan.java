@@ -208,10 +208,14 @@ final class DevicePlan implements AutoCloseable {
         launches++;
     }
 
-    /** The kernel, for the elementwise ones the op code of this launch ({@code a[1]}), and maybe its callers. */
+    /**
+     * The kernel, for the elementwise ones the op code of this launch ({@code a[1]}), for the convolutions the mode
+     * ({@code a[0]}: 0 forward, 1 input gradient, 2 weight gradient), and maybe its callers.
+     */
     private String profileKey(Kernel k) {
         String key = switch (k) {
             case UNARY, UNARY_BACKWARD, BINARY, COMPARE -> k + "#" + args.get(1);
+            case CONV, CONV_BLOCKED -> k + "#" + args.get(0);
             default -> k.toString();
         };
         return profileCallers ? key + callers() : key;

@@ -94,8 +94,8 @@ public final class TornadoBackend implements Backend {
     public long launches() { return plan.launches(); }
 
     /**
-     * The launch profile ({@code -Ddistillery.tornado.profile=true}): per kernel, and per op for the elementwise ones,
-     * the launches, their total and mean time, most time first.
+     * The launch profile ({@code -Ddistillery.tornado.profile=true}): per kernel, per op for the elementwise ones and per
+     * mode for the convolutions, the launches, their total and mean time, most time first.
      */
     public String launchProfile() {
         var profile = plan.profile();
@@ -115,7 +115,7 @@ public final class TornadoBackend implements Backend {
         return sb.toString();
     }
 
-    /** "UNARY#3" -> "UNARY SILU": the op enums' ordinals are the kernels' op codes. */
+    /** "UNARY#3" -> "UNARY SILU": the op enums' ordinals are the kernels' op codes; "CONV#1" -> "CONV input-grad". */
     private static String profileName(String key) {
         int callers = key.indexOf(" < ");
         if (callers > 0) return profileName(key.substring(0, callers)) + key.substring(callers);
@@ -125,6 +125,7 @@ public final class TornadoBackend implements Backend {
         if (lt > 0) return profileName(key.substring(0, lt)) + key.substring(lt);
         String kernel = key.substring(0, hash);
         int code = Integer.parseInt(key.substring(hash + 1));
+        if (kernel.startsWith("CONV")) return kernel + " " + (code == 0 ? "forward" : code == 1 ? "input-grad" : "weight-grad");
         Enum<?>[] ops = switch (kernel) {
             case "UNARY", "UNARY_BACKWARD" -> UnaryOp.values();
             case "BINARY" -> BinaryOp.values();

@@ -838,18 +838,25 @@ public final class TornadoKernels {
         int g = gy / rowBlocks;
         int row0 = (gy - g * rowBlocks) * 64;
         int col0 = c.groupIdx * 64;
-        // A element (row0 + r, k) sits at aBase + r * aStride + (k's offset, decoded per step).
+        // A element (row0 + r, k) sits at aBase + r * aStride + hi * aHiStride + lo, with k = hi * aRadix + lo (mode 0:
+        // k itself, the radix never reached; mode 1: oc and the tap; mode 2: the batch and the output pixel).
         int aStride = 0;
         int aBase = 0;
+        int aRadix = kk + 16;
+        int aHiStride = 0;
         if (mode == 0) {
             aStride = cg * khw;
             aBase = wOff + (g * og + row0) * aStride;
         } else if (mode == 1) {
             aStride = khw;
-            aBase = wOff + row0 * khw;
+            aBase = wOff + row0 * khw + g * og * cg * khw;
+            aRadix = khw;
+            aHiStride = cg * khw;
         } else {
             aStride = ohw;
             aBase = gOff + (g * og + row0) * ohw;
+            aRadix = ohw;
+            aHiStride = o * ohw;
         }
         // This work-item's B column, decoded once: a base address and two coordinate offsets (mode 0: the input row and
         // column of tap (0, 0); mode 1: the padded position the taps count back from; mode 2: the tap's offsets).
@@ -858,6 +865,8 @@ public final class TornadoKernels {
         int bBase = 0;
         int bY = 0;
         int bX = 0;
+        int vRadix = kh; // B's k as (u, v, z) in radices (-, vRadix, zRadix): (ic, i, j), (oc, i, j) or (b, y, x)
+        int zRadix = kw;
         if (mode == 0) {
             int bb = bCol / ohw;
             int p = bCol - bb * ohw;
@@ -882,7 +891,23 @@ public final class TornadoKernels {
             bBase = xOff + (g * cg + ic) * hw;
             bY = i * dh - ph;
             bX = j * dw - pw;
+            vRadix = oh;
+            zRadix = ow;
         }
+        // The K loop runs without divisions (scalar on a CPU device, they outweighed the multiply-adds): this
+        // work-item's A k advances by 16 per step and its B k (kq + 4 per load) by 4, so both decodes advance by
+        // mixed-radix addition of the step, decomposed once here; each digit carries at most 1.
+        int hi = lx / aRadix;
+        int lo = lx - hi * aRadix;
+        int hiStep = 16 / aRadix;
+        int loStep = 16 - hiStep * aRadix;
+        int vz = vRadix * zRadix;
+        int u = kq / vz;
+        int v = (kq - u * vz) / zRadix;
+        int z = kq - u * vz - v * zRadix;
+        int uStep = 4 / vz;
+        int vStep = (4 - uStep * vz) / zRadix;
+        int zStep = 4 - uStep * vz - vStep * zRadix;
         float c00 = 0.0f;
         float c01 = 0.0f;
         float c02 = 0.0f;
@@ -901,14 +926,7 @@ public final class TornadoKernels {
         float c33 = 0.0f;
         for (int t = 0; t < kk; t += 16) {
             int ka = t + lx;
-            int aK = ka;
-            if (mode == 1) {
-                int oc = ka / khw;
-                aK = (g * og + oc) * cg * khw + (ka - oc * khw);
-            } else if (mode == 2) {
-                int b = ka / ohw;
-                aK = b * o * ohw + (ka - b * ohw);
-            }
+            int aK = hi * aHiStride + lo;
             for (int p = 0; p < 4; p++) {
                 int r = p * 16 + ly;
                 float va = 0.0f;
@@ -918,36 +936,41 @@ public final class TornadoKernels {
                 float vb = 0.0f;
                 if (kb < kk && bCol < nn) {
                     if (mode == 0) {
-                        int ic = kb / khw;
-                        int rem = kb - ic * khw;
-                        int i = rem / kw;
-                        int j = rem - i * kw;
-                        int iy = bY + i * dh;
-                        int ix = bX + j * dw;
-                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + ic * hw + iy * w + ix);
+                        int iy = bY + v * dh;
+                        int ix = bX + z * dw;
+                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + u * hw + iy * w + ix);
                     } else if (mode == 1) {
-                        int oc = kb / khw;
-                        int rem = kb - oc * khw;
-                        int i = rem / kw;
-                        int j = rem - i * kw;
-                        int ty = bY - i * dh;
-                        int tx = bX - j * dw;
+                        int ty = bY - v * dh;
+                        int tx = bX - z * dw;
                         if (ty >= 0 && tx >= 0) {
                             int y = ty / sh;
                             int x = tx / sw;
-                            if (y * sh == ty && x * sw == tx && y < oh && x < ow) vb = f.get(bBase + oc * ohw + y * ow + x);
+                            if (y * sh == ty && x * sw == tx && y < oh && x < ow) vb = f.get(bBase + u * ohw + y * ow + x);
                         }
                     } else {
-                        int b = kb / ohw;
-                        int q = kb - b * ohw;
-                        int y = q / ow;
-                        int x = q - y * ow;
-                        int iy = y * sh + bY;
-                        int ix = x * sw + bX;
-                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + b * ch * hw + iy * w + ix);
+                        int iy = v * sh + bY;
+                        int ix = z * sw + bX;
+                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + u * ch * hw + iy * w + ix);
                     }
                 }
                 tileB[p * 256 + tid] = vb;
+                z += zStep;
+                v += vStep;
+                u += uStep;
+                if (z >= zRadix) {
+                    z -= zRadix;
+                    v++;
+                }
+                if (v >= vRadix) {
+                    v -= vRadix;
+                    u++;
+                }
+            }
+            lo += loStep;
+            hi += hiStep;
+            if (lo >= aRadix) {
+                lo -= aRadix;
+                hi++;
             }
             c.localBarrier();
             for (int q = 0; q < 16; q++) {
