@@ -398,6 +398,7 @@ public final class TornadoKernels {
         int bRow = a.get(10);
         float acc = 0.0f;
         for (int t = 0; t < kk; t += 16) {
+            c.localBarrier(); // leading, as in convBlocked
             int ka = t + lx;
             float va = 0.0f;
             if (row < m && ka < kk) va = f.get(aBase + ka * aCol);
@@ -408,7 +409,6 @@ public final class TornadoKernels {
             tileB[ly * 16 + lx] = vb;
             c.localBarrier();
             for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
-            c.localBarrier();
         }
         if (row < m && col < nn) f.set(a.get(12) + (batch * m + row) * nn + col, acc);
     }
@@ -457,6 +457,7 @@ public final class TornadoKernels {
         float c32 = 0.0f;
         float c33 = 0.0f;
         for (int t = 0; t < kk; t += 16) {
+            c.localBarrier(); // leading, as in convBlocked
             for (int p = 0; p < 4; p++) {
                 int idx = p * 256 + tid;
                 int r = idx / 16;
@@ -497,7 +498,6 @@ public final class TornadoKernels {
                 c32 += a3 * b2;
                 c33 += a3 * b3;
             }
-            c.localBarrier();
         }
         int r0 = row0 + ly + 0;
         int r1 = row0 + ly + 16;
@@ -726,6 +726,7 @@ public final class TornadoKernels {
         }
         float acc = 0.0f;
         for (int t = 0; t < kk; t += 16) {
+            c.localBarrier(); // leading, as in convBlocked
             int ka = t + lx;
             float va = 0.0f;
             if (row < m && ka < kk) {
@@ -775,7 +776,6 @@ public final class TornadoKernels {
             tileB[ly * 16 + lx] = vb;
             c.localBarrier();
             for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
-            c.localBarrier();
         }
         if (row < m && col < nn) {
             if (mode == 0) {
