@@ -59,10 +59,11 @@ final class DevicePlan implements AutoCloseable {
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS,
         UPLOAD_FLOATS_SMALL, UPLOAD_INTS_SMALL, DOWNLOAD_FLOATS_SMALL, DOWNLOAD_INTS_SMALL, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, ADAM_MULTI, POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, CONV_BLOCKED, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, ADAM_MULTI,
+        POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
-        boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV; }
+        boolean tiled() { return this == MATMUL || this == MATMUL_BLOCKED || this == CONV || this == CONV_BLOCKED; }
 
         String graph() { return name().toLowerCase(); }
 
@@ -143,6 +144,7 @@ final class DevicePlan implements AutoCloseable {
                 case MATMUL -> g.task("t", TornadoKernels::matmul, ctx, floats, ints, args, scalars);
                 case MATMUL_BLOCKED -> g.task("t", TornadoKernels::matmulBlocked, ctx, floats, ints, args, scalars);
                 case CONV -> g.task("t", TornadoKernels::conv, ctx, floats, ints, args, scalars);
+                case CONV_BLOCKED -> g.task("t", TornadoKernels::convBlocked, ctx, floats, ints, args, scalars);
                 case POOL -> g.task("t", TornadoKernels::pool, ctx, floats, ints, args, scalars);
                 case RESIZE -> g.task("t", TornadoKernels::resize, ctx, floats, ints, args, scalars);
                 case GATHER -> g.task("t", TornadoKernels::gather, ctx, floats, ints, args, scalars);
@@ -234,10 +236,14 @@ final class DevicePlan implements AutoCloseable {
         launches++;
     }
 
-    /** The kernel, for the elementwise ones the op code of this launch ({@code a[1]}), and maybe its callers. */
+    /**
+     * The kernel, for the elementwise ones the op code of this launch ({@code a[1]}), for the convolutions the mode
+     * ({@code a[0]}: 0 forward, 1 input gradient, 2 weight gradient), and maybe its callers.
+     */
     private String profileKey(Kernel k) {
         String key = switch (k) {
             case UNARY, UNARY_BACKWARD, BINARY, COMPARE -> k + "#" + args.get(1);
+            case CONV, CONV_BLOCKED -> k + "#" + args.get(0);
             default -> k.toString();
         };
         return profileCallers ? key + callers() : key;

@@ -96,8 +96,8 @@ public final class TornadoBackend implements Backend {
     public long launches() { return plan.launches(); }
 
     /**
-     * The launch profile ({@code -Ddistillery.tornado.profile=true}): per kernel, and per op for the elementwise ones,
-     * the launches, their total and mean time, most time first.
+     * The launch profile ({@code -Ddistillery.tornado.profile=true}): per kernel, per op for the elementwise ones and per
+     * mode for the convolutions, the launches, their total and mean time, most time first.
      */
     public String launchProfile() {
         var profile = plan.profile();
@@ -117,16 +117,15 @@ public final class TornadoBackend implements Backend {
         return sb.toString();
     }
 
-    /** "UNARY#3" -> "UNARY SILU": the op enums' ordinals are the kernels' op codes. */
+    /** "UNARY#3" -> "UNARY SILU": the op enums' ordinals are the kernels' op codes; "CONV#1" -> "CONV input-grad". */
     private static String profileName(String key) {
         int callers = key.indexOf(" < ");
         if (callers > 0) return profileName(key.substring(0, callers)) + key.substring(callers);
         int hash = key.indexOf('#');
         if (hash < 0) return key;
-        int lt = key.indexOf('<');
-        if (lt > 0) return profileName(key.substring(0, lt)) + key.substring(lt);
         String kernel = key.substring(0, hash);
         int code = Integer.parseInt(key.substring(hash + 1));
+        if (kernel.startsWith("CONV")) return kernel + " " + (code == 0 ? "forward" : code == 1 ? "input-grad" : "weight-grad");
         Enum<?>[] ops = switch (kernel) {
             case "UNARY", "UNARY_BACKWARD" -> UnaryOp.values();
             case "BINARY" -> BinaryOp.values();
@@ -476,7 +475,7 @@ public final class TornadoBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ matmul
 
-    /** Outputs with both sides at least this long use the 64 x 64 register-blocked matmul. */
+    /** Outputs with both sides at least this long use the 64 x 64 register-blocked matmul (and conv, per group). */
     private static final int BLOCKED_MIN = 64;
     /** {@code -Ddistillery.tornado.matmul=auto|tile|blocked}: which matmul kernel (read per call; tests force each one). */
     static final String MATMUL_KERNEL_PROPERTY = "distillery.tornado.matmul";
@@ -818,17 +817,28 @@ public final class TornadoBackend implements Backend {
         return out;
     }
 
-    /** The {@link TornadoKernels#conv} layout and launch; x, w, gradOut, bias may be null where the mode does not read them. */
+    /** {@code -Ddistillery.tornado.conv=auto|tile|blocked}: which conv kernel (read per call; tests force each one). */
+    static final String CONV_KERNEL_PROPERTY = "distillery.tornado.conv";
+
+    /**
+     * The {@link TornadoKernels#conv} layout and launch; x, w, gradOut, bias may be null where the mode does not read
+     * them. As in {@link #matmul}, the implicit GEMM (M x N per group) runs on the 64 x 64 register-blocked
+     * {@link TornadoKernels#convBlocked} where M and N are both at least {@value #BLOCKED_MIN}, else on 16 x 16 tiles;
+     * {@link #CONV_KERNEL_PROPERTY} forces either. a[4] counts row tiles or blocks per group accordingly.
+     */
     private void convLaunch(int mode, int m, int n, int k, Conv2dParams p, int[] xs, int[] ws, int oh, int ow,
                             Tensor x, Tensor w, Tensor gradOut, Tensor bias, Tensor out) {
-        int rowTiles = (m + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
-        int colTiles = (n + TornadoKernels.TILE - 1) / TornadoKernels.TILE;
+        String choice = System.getProperty(CONV_KERNEL_PROPERTY, "auto");
+        boolean blocked = choice.equals("blocked") || choice.equals("auto") && m >= BLOCKED_MIN && n >= BLOCKED_MIN;
+        int edge = blocked ? 64 : TornadoKernels.TILE;
+        int rowTiles = (m + edge - 1) / edge;
+        int colTiles = (n + edge - 1) / edge;
         int[] v = {mode, m, n, k, rowTiles, x == null ? 0 : KernelArgs.base(x), w == null ? 0 : KernelArgs.base(w),
                 gradOut == null ? 0 : KernelArgs.base(gradOut), bias == null ? -1 : KernelArgs.base(bias), KernelArgs.base(out),
                 xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], oh, ow, ws[0] / p.groups(),
                 p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW()};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
-        plan.launchTiled(Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
+        plan.launchTiled(blocked ? Kernel.CONV_BLOCKED : Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
     }
 
     // ------------------------------------------------------------------------------------------------ pooling, resizing

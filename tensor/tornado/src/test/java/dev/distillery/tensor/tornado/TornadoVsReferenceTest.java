@@ -296,14 +296,31 @@ class TornadoVsReferenceTest {
 
     @Test
     void convolutionAndItsGradientsOnAwkwardShapes() {
+        for (String kernel : new String[]{"tile", "blocked", "auto"}) {
+            System.setProperty(TornadoBackend.CONV_KERNEL_PROPERTY, kernel);
+            try {
+                convCases();
+            } finally {
+                System.clearProperty(TornadoBackend.CONV_KERNEL_PROPERTY);
+            }
+        }
+    }
+
+    private void convCases() {
         // {batch, C, H, W, O, kH, kW, stride, pad, dilation, groups}
         int[][] cases = {{1, 1, 5, 5, 1, 3, 3, 1, 1, 1, 1}, {2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1}, {2, 4, 8, 8, 6, 3, 3, 2, 1, 1, 2},
-                {1, 6, 9, 7, 6, 3, 2, 1, 2, 2, 3}, {3, 8, 6, 6, 16, 1, 1, 1, 0, 1, 1}, {2, 5, 11, 10, 17, 4, 4, 3, 1, 1, 1}};
+                {1, 6, 9, 7, 6, 3, 2, 1, 2, 2, 3}, {3, 8, 6, 6, 16, 1, 1, 1, 0, 1, 1}, {2, 5, 11, 10, 17, 4, 4, 3, 1, 1, 1},
+                // M and N of all three GEMMs at least 64 and not multiples of it (forward 70 x 105 x 396, input gradient
+                // 66 x 429 x 420, weight gradient 70 x 396 x 105 per group), so auto picks the blocked kernel and its
+                // partial edge blocks are hit in every mode
+                {3, 132, 11, 13, 140, 3, 2, 2, 1, 2, 2},
+                // whole 64 x 64 blocks (forward 128 x 128 x 576)
+                {2, 64, 8, 8, 128, 3, 3, 1, 1, 1, 1}};
         for (int[] c : cases) {
             Conv2dParams p = new Conv2dParams(c[7], c[7], c[8], c[8], c[9], c[9], c[10], 0, 0);
             Tensor x = randnStrided(101, DType.F32, c[0], c[1], c[2], c[3]);
             Tensor w = randn(102, DType.F32, c[4], c[1] / c[10], c[5], c[6]), b = randn(103, DType.F32, c[4]);
-            String what = java.util.Arrays.toString(c);
+            String what = System.getProperty(TornadoBackend.CONV_KERNEL_PROPERTY) + " " + java.util.Arrays.toString(c);
             Tensor y = ref(() -> REF.conv2d(x, w, b, p));
             assertClose(y, down(tornado.conv2d(deviceView(x), up(w), up(b), p)), 1e-4, 1e-4, "conv2d " + what);
             assertClose(ref(() -> REF.conv2d(x, w, null, p)), down(tornado.conv2d(deviceView(x), up(w), null, p)), 1e-4, 1e-4, "conv2d no bias " + what);
