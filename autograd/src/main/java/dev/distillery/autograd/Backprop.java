@@ -221,10 +221,14 @@ final class Backprop {
         return normGradients(grads, in.length, l.hasWeight(), l.hasBias(), l.normalizedShape());
     }
 
-    /** GroupNorm backward: the LayerNorm formula within each (sample, group), with a per-channel affine. */
+    /**
+     * GroupNorm backward: the LayerNorm formula within each (sample, group), with a per-channel affine (and through
+     * the fused silu, whose input the backend recomputes).
+     */
     private static Tensor[] groupNorm(Op.GroupNorm gn, Tensor[] in, Tensor[] saved, Tensor g) {
         boolean affine = gn.hasWeight() || gn.hasBias();
-        NormGradients grads = Tensor.groupNormBackward(g, in[0], saved[0], saved[1], gn.hasWeight() ? in[1] : null, gn.groups(), affine);
+        NormGradients grads = Tensor.groupNormBackward(g, in[0], saved[0], saved[1], gn.hasWeight() ? in[1] : null,
+                gn.hasBias() ? in[gn.hasWeight() ? 2 : 1] : null, gn.groups(), gn.silu(), affine);
         return normGradients(grads, in.length, gn.hasWeight(), gn.hasBias(), new int[]{in[0].size(1)});
     }
 

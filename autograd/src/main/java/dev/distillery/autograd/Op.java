@@ -205,14 +205,14 @@ public sealed interface Op {
         }
     }
 
-    /** Inputs (x), (x, weight) or (x, weight, bias); saves mean and rstd per (sample, group). */
-    record GroupNorm(int groups, double eps, boolean hasWeight, boolean hasBias) implements Op {
+    /** Inputs (x), (x, weight) or (x, weight, bias); saves mean and rstd per (sample, group); silu: then silu, fused. */
+    record GroupNorm(int groups, double eps, boolean hasWeight, boolean hasBias, boolean silu) implements Op {
         public Tensor forward(Tensor[] in) {
             return forwardSaving(in)[0];
         }
 
         public Tensor[] forwardSaving(Tensor[] in) {
-            NormResult r = in[0].groupNorm(groups, hasWeight ? in[1] : null, hasBias ? in[hasWeight ? 2 : 1] : null, eps);
+            NormResult r = in[0].groupNorm(groups, hasWeight ? in[1] : null, hasBias ? in[hasWeight ? 2 : 1] : null, eps, silu);
             return new Tensor[]{r.output(), r.mean(), r.rstd()};
         }
     }

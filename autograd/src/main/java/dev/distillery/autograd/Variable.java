@@ -346,7 +346,15 @@ public class Variable {
 
     /** Group norm of [N, C, ...]; weight and bias [C] may be null. */
     public Variable groupNorm(int groups, Variable weight, Variable bias, double eps) {
-        return apply(new Op.GroupNorm(groups, eps, weight != null, bias != null), withOptional(this, weight, bias));
+        return groupNorm(groups, weight, bias, eps, false);
+    }
+
+    /**
+     * Group norm, then silu when {@code silu}: {@code groupNorm(...).silu()} as one op (one pass forward and back,
+     * and no normalised tensor kept for the activation's backward).
+     */
+    public Variable groupNorm(int groups, Variable weight, Variable bias, double eps, boolean silu) {
+        return apply(new Op.GroupNorm(groups, eps, weight != null, bias != null, silu), withOptional(this, weight, bias));
     }
 
     private static Variable[] withOptional(Variable x, Variable w, Variable b) {

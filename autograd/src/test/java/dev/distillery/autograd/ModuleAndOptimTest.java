@@ -101,6 +101,25 @@ class ModuleAndOptimTest {
     }
 
     @Test
+    void fusedGroupNormSiluEqualsGroupNormThenSilu() {
+        GroupNorm norm = new GroupNorm(4, 8, 1e-6, true);
+        norm.weight.value().copyFrom(Tensor.randn(new Rng(11), DType.F32, 8));
+        norm.bias.value().copyFrom(Tensor.randn(new Rng(12), DType.F32, 8));
+        Tensor x = Tensor.randn(new Rng(13), DType.F32, 3, 8, 5, 7).mul(2).add(1), g = Tensor.randn(new Rng(14), DType.F32, 3, 8, 5, 7);
+        Tensor[] fused = normOutputAndGradients(norm, x, g, true), composite = normOutputAndGradients(norm, x, g, false);
+        String[] what = {"output", "input gradient", "weight gradient", "bias gradient"};
+        for (int i = 0; i < 4; i++) TensorAsserts.assertClose(composite[i], fused[i], 1e-5, 1e-5, "fused vs composite " + what[i]);
+    }
+
+    private static Tensor[] normOutputAndGradients(GroupNorm norm, Tensor x, Tensor g, boolean fused) {
+        norm.zeroGrad();
+        Variable xv = Variable.leaf(x.copy());
+        Variable y = fused ? norm.forwardSilu(xv) : norm.forward(xv).silu();
+        y.mul(Variable.constant(g)).sum().backward();
+        return new Tensor[]{y.value(), xv.grad(), norm.weight.grad(), norm.bias.grad()};
+    }
+
+    @Test
     void stateDictUsesDottedStateDictKeys() {
         Net n = new Net(new Rng(0));
         assertEquals(List.of("down_blocks.0.norm1.weight", "down_blocks.0.norm1.bias", "down_blocks.0.conv1.weight", "down_blocks.0.conv1.bias",

@@ -119,6 +119,8 @@ class OpGradCheckTest {
         add("LayerNorm", "LayerNorm without affine", v -> v[0].layerNorm(new int[]{5}, null, null, 1e-5), rn(4, 5));
         add("GroupNorm", "GroupNorm with affine", v -> v[0].groupNorm(2, v[1], v[2], 1e-5), rn(2, 4, 3, 2), rn(4), rn(4));
         add("GroupNorm", "GroupNorm weight only", v -> v[0].groupNorm(3, v[1], null, 1e-5), rn(2, 6, 5), rn(6));
+        add("GroupNorm", "GroupNorm with affine, fused silu", v -> v[0].groupNorm(2, v[1], v[2], 1e-5, true), rn(2, 4, 3, 2), rn(4), rn(4));
+        add("GroupNorm", "GroupNorm bias only, fused silu", v -> v[0].groupNorm(3, null, v[1], 1e-5, true), rn(2, 6, 5), rn(6));
         add("Concat", v -> Variable.concat(List.of(v[0], v[1]), 1), rn(2, 3), rn(2, 4));
         add("IndexSelect", "IndexSelect repeated indices", v -> v[0].indexSelect(0, Tensor.ofLongs(new long[]{2, 0, 2}, 3)), rn(4, 3));
         add("IndexSelect", "Embedding", v -> Variable.embedding(v[0], Tensor.ofLongs(new long[]{1, 1, 3, 0}, 2, 2)), rn(5, 3));

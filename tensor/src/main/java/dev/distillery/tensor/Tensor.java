@@ -931,6 +931,11 @@ public final class Tensor {
 
     /** Group norm of [N, C, ...]; weight/bias [C] or null. */
     public NormResult groupNorm(int groups, Tensor weight, Tensor bias, double eps) {
+        return groupNorm(groups, weight, bias, eps, false);
+    }
+
+    /** {@link #groupNorm(int, Tensor, Tensor, double)}, then silu when {@code silu}, in one pass. */
+    public NormResult groupNorm(int groups, Tensor weight, Tensor bias, double eps, boolean silu) {
         requireCompute("groupNorm");
         if (shape.length < 2) throw new IllegalArgumentException("groupNorm: input must be [N, C, ...], got " + Shapes.str(shape));
         int c = shape[1];
@@ -941,7 +946,7 @@ public final class Tensor {
                 if (t.shape.length != 1 || t.shape[0] != c)
                     throw new IllegalArgumentException("groupNorm: weight/bias must have shape [" + c + "], got " + Shapes.str(t.shape));
             }
-        return backend().groupNorm(this, groups, weight, bias, eps);
+        return backend().groupNorm(this, groups, weight, bias, eps, silu);
     }
 
     /**
@@ -958,16 +963,21 @@ public final class Tensor {
     }
 
     /**
-     * The backward pass of {@link #groupNorm} (see {@link #layerNormBackward}); weight, and the weight and bias
+     * The backward pass of {@link #groupNorm(int, Tensor, Tensor, double, boolean)} (see {@link #layerNormBackward});
+     * weight and bias (the forward's, or null; bias is read only with {@code silu}), and the weight and bias
      * gradients, are [C]; {@code mean} and {@code rstd} hold N x groups values.
      */
-    public static NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups,
-                                                  boolean affineGrads) {
+    public static NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                                  boolean silu, boolean affineGrads) {
         x.requireCompute("groupNormBackward");
         if (x.shape.length < 2 || groups < 1 || x.shape[1] % groups != 0)
             throw new IllegalArgumentException("groupNormBackward: input " + Shapes.str(x.shape) + " is not [N, C, ...] with C divisible into " + groups + " groups");
         normBackwardChecks("groupNormBackward", gradOut, x, mean, rstd, weight, x.shape[0] * groups, x.shape[1]);
-        return x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, groups, affineGrads);
+        if (bias != null) {
+            x.requireSame("groupNormBackward", bias);
+            if (bias.numel() != x.shape[1]) throw new IllegalArgumentException("groupNormBackward: bias needs " + x.shape[1] + " values, got " + bias.numel());
+        }
+        return x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads);
     }
 
     private static void normBackwardChecks(String op, Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int params) {

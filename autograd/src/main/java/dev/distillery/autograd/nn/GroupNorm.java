@@ -20,4 +20,9 @@ public final class GroupNorm extends Module {
     public Variable forward(Variable x) {
         return x.groupNorm(groups, weight, bias, eps);
     }
+
+    /** {@code silu(forward(x))} as one fused op (the UNet's and VAE's norm-then-activation). */
+    public Variable forwardSilu(Variable x) {
+        return x.groupNorm(groups, weight, bias, eps, true);
+    }
 }

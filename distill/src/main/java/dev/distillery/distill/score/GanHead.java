@@ -123,8 +123,8 @@ public final class GanHead extends Module {
             h = hidden.forward(features).silu();
         } else {
             h = features;
-            if (down != null) h = norm.forward(down.forward(h)).silu();
-            if (down4 != null) h = norm4.forward(down4.forward(h)).silu();
+            if (down != null) h = norm.forwardSilu(down.forward(h));
+            if (down4 != null) h = norm4.forwardSilu(down4.forward(h));
             h = h.mean(2, 3);
         }
         return out.forward(h).reshape(b);

@@ -141,7 +141,7 @@ public final class UNet2DModel extends Module {
         Encoded e = encode(sample, timesteps, classLabels);
         Variable x = e.mid;
         for (UpBlock block : upBlocks) x = block.forward(x, e.skips, e.emb, null, null);
-        return convOut.forward(convNormOut.forward(x).silu());
+        return convOut.forward(convNormOut.forwardSilu(x));
     }
 
     /**

@@ -41,6 +41,6 @@ public final class VaeDecoder extends Module {
     public Variable forward(Variable z) {
         Variable h = midBlock.forward(convIn.forward(z), null, null);
         for (UpDecoderBlock2D b : upBlocks) h = b.forward(h);
-        return convOut.forward(convNormOut.forward(h).silu());
+        return convOut.forward(convNormOut.forwardSilu(h));
     }
 }

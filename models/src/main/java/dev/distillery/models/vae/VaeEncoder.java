@@ -41,6 +41,6 @@ public final class VaeEncoder extends Module {
         Variable h = convIn.forward(x);
         for (DownEncoderBlock2D b : downBlocks) h = b.forward(h);
         h = midBlock.forward(h, null, null);
-        return convOut.forward(convNormOut.forward(h).silu());
+        return convOut.forward(convNormOut.forwardSilu(h));
     }
 }

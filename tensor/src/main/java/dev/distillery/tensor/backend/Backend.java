@@ -94,8 +94,16 @@ public interface Backend {
      */
     NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps);
 
-    /** Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. */
-    NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps);
+    /**
+     * Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. With
+     * {@code silu} the output is silu of the normalised values: the UNet's norm-then-activation in one pass.
+     */
+    NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, boolean silu);
+
+    /** {@link #groupNorm(Tensor, int, Tensor, Tensor, double, boolean)} without the activation. */
+    default NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        return groupNorm(x, groups, weight, bias, eps, false);
+    }
 
     /**
      * The backward pass of {@link #layerNorm}, from its input x, its statistics ({@code mean}, {@code rstd}: [rows])
@@ -110,9 +118,12 @@ public interface Backend {
 
     /**
      * The backward pass of {@link #groupNorm}: the {@link #layerNormBackward} formula within each (sample, group) of
-     * [N, C, ...] with statistics [N, groups], a per-channel weight, and dweight, dbias summed per channel.
+     * [N, C, ...] with statistics [N, groups], a per-channel weight, and dweight, dbias summed per channel. With
+     * {@code silu} (the forward's activation), g is first multiplied by silu'(y) at the normalised value y = xhat
+     * weight + bias, recomputed from x and the statistics (so the forward need not keep y).
      */
-    NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads);
+    NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups, boolean silu,
+                                    boolean affineGrads);
 
     /** Concatenates along {@code dim}; parts share dtype and all other dims. */
     Tensor concat(List<Tensor> parts, int dim);

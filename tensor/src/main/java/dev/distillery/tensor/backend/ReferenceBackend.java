@@ -504,7 +504,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, boolean silu) {
         int n = x.size(0), c = x.size(1), spatial = x.numel() / Math.max(1, n * c), cpg = c / groups, len = cpg * spatial;
         double[] xs = x.contiguous().toDoubleArray();
         double[] w = weight == null ? null : weight.toDoubleArray(), b = bias == null ? null : bias.toDoubleArray();
@@ -522,7 +522,7 @@ public final class ReferenceBackend implements Backend {
                     double y = (xs[base + i] - m) * rs;
                     if (w != null) y *= w[ch];
                     if (b != null) y += b[ch];
-                    out.storage().setDouble(base + i, y);
+                    out.storage().setDouble(base + i, silu ? unary(UnaryOp.SILU, y, 0, 0) : y);
                 }
                 mean.storage().setDouble(bi * groups + g, m);
                 rstd.storage().setDouble(bi * groups + g, rs);
@@ -537,9 +537,28 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
+    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                           boolean silu, boolean affineGrads) {
         int n = x.size(0), c = x.size(1), spatial = x.numel() / Math.max(1, n * c), cpg = c / groups;
-        return normBackward(gradOut, x, mean, rstd, weight, n * groups, cpg * spatial, c, (r, j) -> r % groups * cpg + j / spatial, affineGrads);
+        Tensor g = silu ? siluGradientAtNorm(gradOut, x, mean, rstd, weight, bias, groups) : gradOut;
+        return normBackward(g, x, mean, rstd, weight, n * groups, cpg * spatial, c, (r, j) -> r % groups * cpg + j / spatial, affineGrads);
+    }
+
+    /** g silu'(y) with y = (x - mean) rstd weight + bias per (sample, group) and channel: through a fused activation. */
+    private static Tensor siluGradientAtNorm(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups) {
+        int n = x.size(0), c = x.size(1), spatial = x.numel() / Math.max(1, n * c), cpg = c / groups;
+        double[] xs = x.contiguous().toDoubleArray(), gs = gradOut.contiguous().toDoubleArray();
+        double[] ms = mean.contiguous().toDoubleArray(), rs = rstd.contiguous().toDoubleArray();
+        double[] w = weight == null ? null : weight.contiguous().toDoubleArray(), b = bias == null ? null : bias.contiguous().toDoubleArray();
+        double[] out = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            int ch = i / spatial % c, row = i / spatial / c * groups + ch / cpg;
+            double y = (xs[i] - ms[row]) * rs[row];
+            if (w != null) y *= w[ch];
+            if (b != null) y += b[ch];
+            out[i] = gs[i] * unaryDerivative(UnaryOp.SILU, y, 0, 0);
+        }
+        return Tensor.of(out, x.shape());
     }
 
     /**

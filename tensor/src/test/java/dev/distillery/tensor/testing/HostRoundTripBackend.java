@@ -147,8 +147,8 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
-    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
-        return downAll(device.groupNorm(up(x), groups, up(weight), up(bias), eps));
+    public NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, boolean silu) {
+        return downAll(device.groupNorm(up(x), groups, up(weight), up(bias), eps, silu));
     }
 
     @Override
@@ -157,8 +157,9 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
-    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
-        return downAll(device.groupNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), groups, affineGrads));
+    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                           boolean silu, boolean affineGrads) {
+        return downAll(device.groupNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), up(bias), groups, silu, affineGrads));
     }
 
     private static NormGradients downAll(NormGradients r) {

@@ -75,12 +75,13 @@ public final class CpuBackend implements Backend {
     @Override public Tensor softmax(Tensor x, int dim, boolean log) { return Norms.softmax(x, dim, log); }
     @Override public Tensor softmaxBackward(Tensor y, Tensor g, int dim, boolean log) { return Norms.softmaxBackward(y, g, dim, log); }
     @Override public NormResult layerNorm(Tensor x, Tensor w, Tensor b, int normSize, double eps) { return Norms.layerNorm(x, w, b, normSize, eps); }
-    @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps) { return Norms.groupNorm(x, groups, w, b, eps); }
+    @Override public NormResult groupNorm(Tensor x, int groups, Tensor w, Tensor b, double eps, boolean silu) { return Norms.groupNorm(x, groups, w, b, eps, silu); }
     @Override public NormGradients layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor w, int normSize, boolean affineGrads) {
         return Norms.layerNormBackward(g, x, mean, rstd, w, normSize, affineGrads);
     }
-    @Override public NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor w, int groups, boolean affineGrads) {
-        return Norms.groupNormBackward(g, x, mean, rstd, w, groups, affineGrads);
+    @Override public NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor w, Tensor b, int groups, boolean silu,
+                                                     boolean affineGrads) {
+        return Norms.groupNormBackward(g, x, mean, rstd, w, b, groups, silu, affineGrads);
     }
     @Override public Tensor concat(List<Tensor> parts, int dim) { return Indexing.concat(parts, dim); }
     @Override public Tensor indexSelect(Tensor x, int dim, Tensor index) { return Indexing.indexSelect(x, dim, index); }

@@ -193,6 +193,12 @@ final class Elementwise {
         return i;
     }
 
+    /** silu over a run of {@code a} in place: the vector kernel of the SILU op, then its scalar tail (the reference's formula). */
+    static void siluInPlace(float[] a, int off, int n) {
+        int i = silu(a, off, a, off, n, 0, 0);
+        for (; i < n; i++) a[off + i] = (float) ReferenceBackend.unary(UnaryOp.SILU, a[off + i], 0, 0);
+    }
+
     private static int silu(float[] x, int xo, float[] y, int yo, int n, float p0, float p1) {
         int i = 0;
         for (int ub = F.loopBound(n); i < ub; i += L) VMath.silu(FloatVector.fromArray(F, x, xo + i)).intoArray(y, yo + i);

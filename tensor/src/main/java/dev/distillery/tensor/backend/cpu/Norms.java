@@ -314,7 +314,7 @@ final class Norms {
 
     // ------------------------------------------------------------------------------------------------ group norm
 
-    static NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+    static NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, boolean silu) {
         int nb = x.size(0), c = x.size(1), n = x.numel();
         int spatial = n / Math.max(1, nb * c), cpg = c / groups, len = cpg * spatial;
         Tensor out = Elementwise.allocUninitialized(x.dtype(), x.shape());
@@ -351,6 +351,7 @@ final class Norms {
                         float shift = (float) ((bs == null ? 0 : bs[bo + ch]) - mlo * scale);
                         affine(xs, so + base + k * spatial, ys, base + k * spatial, spatial, mf, scale, shift);
                     }
+                    if (silu) Elementwise.siluInPlace(ys, base, len);
                 }
             });
         } else {
@@ -369,7 +370,7 @@ final class Norms {
                         double y = (xs[xo + i] - m) * rsd;
                         if (ws != null) y *= ws[wo + ch];
                         if (bs != null) y += bs[bo + ch];
-                        ys[base + i] = y;
+                        ys[base + i] = silu ? ReferenceBackend.unary(dev.distillery.tensor.backend.UnaryOp.SILU, y, 0, 0) : y;
                     }
                     ms[t] = m;
                     rs[t] = rsd;
@@ -396,11 +397,40 @@ final class Norms {
     }
 
     /** See {@link dev.distillery.tensor.backend.Backend#groupNormBackward}; F32 here, F64 by the reference. */
-    static NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups, boolean affineGrads) {
+    static NormGradients groupNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups, boolean silu,
+                                           boolean affineGrads) {
         if (x.dtype() != DType.F32 || x.numel() == 0)
-            return ReferenceBackend.INSTANCE.groupNormBackward(g, x, mean, rstd, weight, groups, affineGrads);
+            return ReferenceBackend.INSTANCE.groupNormBackward(g, x, mean, rstd, weight, bias, groups, silu, affineGrads);
         int n = x.size(0), c = x.size(1), spatial = x.numel() / (n * c);
-        return normBackward(g, x, mean, rstd, weight, n * groups, c / groups * spatial, spatial, groups, c, affineGrads);
+        Tensor gy = silu ? siluGradientAtNorm(g, x, mean, rstd, weight, bias, groups) : g;
+        return normBackward(gy, x, mean, rstd, weight, n * groups, c / groups * spatial, spatial, groups, c, affineGrads);
+    }
+
+    /**
+     * g silu'(y) at the group norm's output y = (x - mean) rstd weight + bias, recomputed per channel run: the
+     * gradient that reaches the norm through a fused activation (F32, contiguous result).
+     */
+    private static Tensor siluGradientAtNorm(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups) {
+        int n = x.size(0), c = x.size(1), spatial = x.numel() / (n * c), cpg = c / groups;
+        Tensor xc = Copy.contiguous(x), gc = Copy.contiguous(g), mc = Copy.contiguous(mean), rc = Copy.contiguous(rstd);
+        Tensor wc = weight == null ? null : Copy.contiguous(weight), bc = bias == null ? null : Copy.contiguous(bias);
+        float[] xs = StridedIter.f32(xc), gs = StridedIter.f32(gc), ms = StridedIter.f32(mc), rs = StridedIter.f32(rc);
+        float[] ws = wc == null ? null : StridedIter.f32(wc), bs = bc == null ? null : StridedIter.f32(bc);
+        int xo = xc.offset(), go = gc.offset(), mo = mc.offset(), ro = rc.offset(), wo = wc == null ? 0 : wc.offset(), bo = bc == null ? 0 : bc.offset();
+        Tensor out = Elementwise.allocUninitialized(DType.F32, x.shape());
+        float[] os = StridedIter.f32(out);
+        Parallel.forRange(n * c, Math.max(1, GRAIN / spatial), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) { // p = sample x C + channel: one run of spatial elements
+                int ch = p % c, row = p / c * groups + ch / cpg;
+                float scale = rs[ro + row] * (ws == null ? 1 : ws[wo + ch]), shift = bs == null ? 0 : bs[bo + ch], m = ms[mo + row];
+                for (int i = p * spatial, end = i + spatial; i < end; i++) {
+                    float y = (xs[xo + i] - m) * scale + shift;
+                    float s = (float) (1 / (1 + Math.exp(-y)));
+                    os[i] = gs[go + i] * (s * (1 + y * (1 - s)));
+                }
+            }
+        });
+        return out;
     }
 
     /**

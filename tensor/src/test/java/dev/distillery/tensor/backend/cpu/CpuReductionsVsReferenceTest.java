@@ -211,8 +211,9 @@ class CpuReductionsVsReferenceTest {
                 for (var e : layouts(93, dt, shape).entrySet()) {
                     Tensor x = e.getValue();
                     for (Tensor[] wb : new Tensor[][]{{w, b}, {null, null}, {w, null}, {null, b}})
-                        checkNorm(REF.groupNorm(x, g, wb[0], wb[1], 1e-5), CPU.groupNorm(x, g, wb[0], wb[1], 1e-5), dt,
-                                what("groupNorm " + g, dt, e.getKey(), shape));
+                        for (boolean silu : new boolean[]{false, true})
+                            checkNorm(REF.groupNorm(x, g, wb[0], wb[1], 1e-5, silu), CPU.groupNorm(x, g, wb[0], wb[1], 1e-5, silu), dt,
+                                    what("groupNorm " + g + (silu ? " silu" : ""), dt, e.getKey(), shape));
                     Tensor shifted = dt == DType.F32 ? x.add(-300) : x;
                     checkNorm(REF.groupNorm(shifted, g, w, b, 1e-5), CPU.groupNorm(shifted, g, w, b, 1e-5), dt,
                             what("groupNorm shifted " + g, dt, e.getKey(), shape));
@@ -273,19 +274,23 @@ class CpuReductionsVsReferenceTest {
             for (Object[] c : cases) {
                 int[] shape = (int[]) c[0];
                 int groups = (int) c[1], ch = shape[1];
-                Tensor w = randn(191, dt, ch), ws = randn(193, dt, 2 * ch).slice(0, 1, 2 * ch, 2);
+                Tensor w = randn(191, dt, ch), ws = randn(193, dt, 2 * ch).slice(0, 1, 2 * ch, 2), b = randn(196, dt, ch);
                 for (var e : layouts(194, dt, shape).entrySet()) {
                     Tensor x = e.getValue(), g = randn(195, dt, shape).mul(3);
                     Tensor shifted = dt == DType.F32 ? x.add(-300) : x;
                     for (Tensor input : new Tensor[]{x, shifted})
                         for (Tensor weight : new Tensor[]{w, null, ws})
-                            for (boolean affine : new boolean[]{true, false}) {
-                                NormResult f = REF.groupNorm(input, groups, weight, null, 1e-5);
-                                checkNormGradients(REF.groupNormBackward(g, input, f.mean(), f.rstd(), weight, groups, affine),
-                                        CPU.groupNormBackward(g, input, f.mean(), f.rstd(), weight, groups, affine), dt,
-                                        what("groupNormBackward " + groups + (input == x ? "" : " shifted") + (weight == null ? "" : " weighted")
-                                                + (affine ? " affine" : ""), dt, e.getKey(), shape));
-                            }
+                            for (Tensor bias : new Tensor[]{null, b})
+                                for (boolean silu : new boolean[]{false, true})
+                                    for (boolean affine : new boolean[]{true, false}) {
+                                        if (bias != null && !silu) continue; // without silu the bias is not read
+                                        NormResult f = REF.groupNorm(input, groups, weight, bias, 1e-5, silu);
+                                        checkNormGradients(REF.groupNormBackward(g, input, f.mean(), f.rstd(), weight, bias, groups, silu, affine),
+                                                CPU.groupNormBackward(g, input, f.mean(), f.rstd(), weight, bias, groups, silu, affine), dt,
+                                                what("groupNormBackward " + groups + (input == x ? "" : " shifted") + (weight == null ? "" : " weighted")
+                                                        + (bias == null ? "" : " bias") + (silu ? " silu" : "") + (affine ? " affine" : ""),
+                                                        dt, e.getKey(), shape));
+                                    }
                 }
             }
     }

@@ -562,22 +562,22 @@ public final class TornadoBackend implements Backend {
     public synchronized NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps) {
         requireFloat("layerNorm", x);
         int rows = x.numel() / Math.max(1, normSize);
-        return norm(0, x, weight, bias, rows, normSize, eps, new int[]{rows}, 0, 0, 0);
+        return norm(0, x, weight, bias, rows, normSize, eps, new int[]{rows}, 0, 0, 0, false);
     }
 
     @Override
-    public synchronized NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+    public synchronized NormResult groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps, boolean silu) {
         requireFloat("groupNorm", x);
         int[] shape = x.shape();
         int n = shape[0], channels = shape[1];
         int spatial = 1;
         for (int d = 2; d < shape.length; d++) spatial *= shape[d];
         int perGroup = channels / groups;
-        return norm(1, x, weight, bias, n * groups, perGroup * spatial, eps, new int[]{n, groups}, groups, spatial, perGroup);
+        return norm(1, x, weight, bias, n * groups, perGroup * spatial, eps, new int[]{n, groups}, groups, spatial, perGroup, silu);
     }
 
     private NormResult norm(int kind, Tensor x, Tensor weight, Tensor bias, int rows, int length, double eps, int[] statShape,
-                            int groups, int spatial, int perGroup) {
+                            int groups, int spatial, int perGroup, boolean silu) {
         Tensor xc = contiguous(x);
         Tensor w = weight == null ? null : contiguous(weight), b = bias == null ? null : contiguous(bias);
         Tensor out = uninitialized(DType.F32, x.shape());
@@ -601,6 +601,7 @@ public final class TornadoBackend implements Backend {
         args.set(9, groups);
         args.set(10, spatial);
         args.set(11, perGroup);
+        args.set(12, silu ? 1 : 0);
         args.scalar(0, eps);
         plan.launch1d(Kernel.NORM, rows);
         return new NormResult(out, mean, rstd);
@@ -611,21 +612,21 @@ public final class TornadoBackend implements Backend {
                                                         boolean affineGrads) {
         requireFloat("layerNormBackward", gradOut, x, mean, rstd);
         int rows = x.numel() / Math.max(1, normSize);
-        return normBackward(gradOut, x, mean, rstd, weight, rows, normSize, 1, 1, normSize, affineGrads, new int[]{normSize});
+        return normBackward(gradOut, x, mean, rstd, weight, null, false, rows, normSize, 1, 1, normSize, affineGrads, new int[]{normSize});
     }
 
     @Override
-    public synchronized NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int groups,
-                                                        boolean affineGrads) {
+    public synchronized NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                                        boolean silu, boolean affineGrads) {
         requireFloat("groupNormBackward", gradOut, x, mean, rstd);
         int n = x.size(0), channels = x.size(1), spatial = x.numel() / Math.max(1, n * channels);
-        return normBackward(gradOut, x, mean, rstd, weight, n * groups, channels / groups * spatial, spatial, groups, channels,
+        return normBackward(gradOut, x, mean, rstd, weight, bias, silu, n * groups, channels / groups * spatial, spatial, groups, channels,
                 affineGrads, new int[]{channels});
     }
 
     /** Two launches of {@link TornadoKernels#normBackward}: the input gradient per row, the affine gradients per parameter. */
-    private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int len, int run,
-                                       int rowsPerSample, int params, boolean affineGrads, int[] paramShape) {
+    private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, boolean silu, int rows,
+                                       int len, int run, int rowsPerSample, int params, boolean affineGrads, int[] paramShape) {
         Tensor dx = uninitialized(DType.F32, x.shape());
         Tensor dw = affineGrads ? uninitialized(DType.F32, paramShape) : null, db = affineGrads ? uninitialized(DType.F32, paramShape) : null;
         if (len == 0 || rows == 0) { // nothing to normalise: no input gradient, affine gradients sum nothing
@@ -636,10 +637,10 @@ public final class TornadoBackend implements Backend {
             return new NormGradients(dx, dw, db);
         }
         Tensor xc = contiguous(x), gc = contiguous(gradOut), mc = contiguous(mean), rc = contiguous(rstd);
-        Tensor wc = weight == null ? null : contiguous(weight);
+        Tensor wc = weight == null ? null : contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] v = {rows, 0, len, KernelArgs.base(xc), KernelArgs.base(gc), KernelArgs.base(mc), KernelArgs.base(rc),
                 wc == null ? -1 : KernelArgs.base(wc), KernelArgs.base(dx), run, rowsPerSample, len / run, rows,
-                dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params};
+                dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params, silu ? 1 : 0, bc == null ? -1 : KernelArgs.base(bc)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launch1d(Kernel.NORM_BACKWARD, rows);
         if (affineGrads) {

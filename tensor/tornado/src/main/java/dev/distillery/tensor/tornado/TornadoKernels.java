@@ -577,7 +577,8 @@ public final class TornadoKernels {
      * Layer norm (a[1] == 0) or group norm (a[1] == 1) of contiguous rows: row w of a[0] rows has a[2] elements; x at
      * a[3], out a[4], mean a[5], rstd a[6], weight a[7] and bias a[8] (-1 when absent). Layer norm: weight index is the
      * position in the row. Group norm: a[9] groups, a[10] elements per channel (spatial size), a[11] channels per group;
-     * the weight index is the channel. s[0] is eps. Variance is the biased two-pass variance.
+     * the weight index is the channel. a[12] 1: silu of the result (group norm's fused activation). s[0] is eps.
+     * Variance is the biased two-pass variance.
      */
     public static void norm(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int w = c.globalIdx;
@@ -616,6 +617,7 @@ public final class TornadoKernels {
                 if (a.get(1) == 1) p = group * perGroup + j / spatial;
                 if (wt >= 0) v = v * f.get(wt + p);
                 if (bs >= 0) v = v + f.get(bs + p);
+                if (a.get(12) == 1) v = v / (1.0f + TornadoMath.exp(-v));
                 f.set(y + j, v);
             }
         }
@@ -628,7 +630,8 @@ public final class TornadoKernels {
      * work-item per row (a[0] = rows): dx = rstd (gw - mean(gw) - xhat mean(gw xhat)); 1 affine gradients, one
      * work-item per parameter (a[0] = parameters): dweight = sum g xhat, dbias = sum g over the parameter's runs in
      * every sample. a[2] len, a[3] x, a[4] g, a[5] mean, a[6] rstd, a[7] weight (-1: none), a[8] dx, a[12] rows,
-     * a[13] dweight, a[14] dbias, a[15] parameters. Sums in double, like the CPU backend.
+     * a[13] dweight, a[14] dbias, a[15] parameters, a[16] 1 when the forward applied silu (g is then first multiplied
+     * by silu'(y) at y = xhat weight + bias, recomputed), a[17] bias (-1: none). Sums in double, like the CPU backend.
      */
     public static void normBackward(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int w = c.globalIdx;
@@ -640,6 +643,8 @@ public final class TornadoKernels {
             int run = a.get(9);
             int rowsPerSample = a.get(10);
             int runsPerRow = a.get(11);
+            int silu = a.get(16);
+            int bs = a.get(17);
             if (a.get(1) == 0) {
                 float m = f.get(a.get(5) + w);
                 float rstd = f.get(a.get(6) + w);
@@ -650,11 +655,14 @@ public final class TornadoKernels {
                 for (int k = 0; k < runsPerRow; k++) {
                     float wv = 1.0f;
                     if (wt >= 0) wv = f.get(wt + firstParam + k);
+                    float bv = 0.0f;
+                    if (bs >= 0) bv = f.get(bs + firstParam + k);
                     for (int j = 0; j < run; j++) {
                         int i = row + k * run + j;
-                        float gw = f.get(g + i) * wv;
+                        float xhat = (f.get(x + i) - m) * rstd;
+                        float gw = siluGradient(silu, f.get(g + i), xhat * wv + bv) * wv;
                         sumGw += gw;
-                        sumGwXhat += gw * ((f.get(x + i) - m) * rstd);
+                        sumGwXhat += gw * xhat;
                     }
                 }
                 float meanGw = (float) (sumGw / len);
@@ -663,15 +671,23 @@ public final class TornadoKernels {
                 for (int k = 0; k < runsPerRow; k++) {
                     float wv = 1.0f;
                     if (wt >= 0) wv = f.get(wt + firstParam + k);
+                    float bv = 0.0f;
+                    if (bs >= 0) bv = f.get(bs + firstParam + k);
                     for (int j = 0; j < run; j++) {
                         int i = row + k * run + j;
-                        f.set(dx + i, rstd * (f.get(g + i) * wv - meanGw - (f.get(x + i) - m) * rstd * meanGwXhat));
+                        float xhat = (f.get(x + i) - m) * rstd;
+                        float gw = siluGradient(silu, f.get(g + i), xhat * wv + bv) * wv;
+                        f.set(dx + i, rstd * (gw - meanGw - xhat * meanGwXhat));
                     }
                 }
             } else {
                 int params = a.get(15);
                 int samples = a.get(12) / rowsPerSample;
                 int rowInSample = w / runsPerRow;
+                float wv = 1.0f;
+                if (wt >= 0) wv = f.get(wt + w);
+                float bv = 0.0f;
+                if (bs >= 0) bv = f.get(bs + w);
                 double accW = 0.0;
                 double accB = 0.0;
                 for (int smp = 0; smp < samples; smp++) {
@@ -680,8 +696,9 @@ public final class TornadoKernels {
                     float rstd = f.get(a.get(6) + r);
                     int base = (smp * params + w) * run;
                     for (int j = 0; j < run; j++) {
-                        float gv = f.get(g + base + j);
-                        accW += gv * ((f.get(x + base + j) - m) * rstd);
+                        float xhat = (f.get(x + base + j) - m) * rstd;
+                        float gv = siluGradient(silu, f.get(g + base + j), xhat * wv + bv);
+                        accW += gv * xhat;
                         accB += gv;
                     }
                 }
@@ -689,6 +706,16 @@ public final class TornadoKernels {
                 f.set(a.get(14) + w, (float) accB);
             }
         }
+    }
+
+    /** g silu'(y) when {@code silu} is 1, else g: the gradient at a norm's output through a fused silu. */
+    static float siluGradient(int silu, float g, float y) {
+        float r = g;
+        if (silu == 1) {
+            float sg = 1.0f / (1.0f + TornadoMath.exp(-y));
+            r = g * (sg * (1.0f + y * (1.0f - sg)));
+        }
+        return r;
     }
 
     /**
