@@ -921,6 +921,9 @@ public final class TornadoKernels {
      * column lx: one k per step for all four rows, so the k decode (modes 1 and 2) is done once per step and the rows
      * differ by a fixed stride. In B it is row 4 p + tid / 64, column tid % 64: one column for the whole K loop, decoded
      * once before it, as {@link #conv} does.
+     *
+     * <p>The 4 x 4 multiply-add block repeats {@link #matmulBlocked}'s: a helper cannot share it, since kernel helpers
+     * return one value and the 16 accumulators must stay in registers.
      */
     public static void convBlocked(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(1024);
