@@ -49,7 +49,9 @@ final class Backprop {
                 Tensor p = in[0].sub(unreduce(out, shape, l.dims(), l.keepDim())).exp();
                 yield new Tensor[]{p.mul(unreduce(g, shape, l.dims(), l.keepDim()))};
             }
-            case Op.MatMul mm -> new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g)};
+            case Op.MatMul mm -> in.length > 2
+                    ? new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g), sumTo(g, in[2].shape())}
+                    : new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g)};
             case Op.Conv2d c -> {
                 Conv2dParams p = c.params();
                 Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p);

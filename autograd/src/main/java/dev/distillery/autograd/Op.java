@@ -138,9 +138,10 @@ public sealed interface Op {
     // ----------------------------------------------------------------------------------------- linear algebra, convolution
 
     /** Matrix product of operands of rank >= 2 with broadcast batch dims. */
+    /** Inputs (a, b) or (a, b, bias): a @ b, plus bias [N] over the rows (Linear's addmm) when given. */
     record MatMul() implements Op {
         public Tensor forward(Tensor[] in) {
-            return in[0].matmul(in[1]);
+            return in[0].matmul(in[1], in.length > 2 ? in[2] : null);
         }
     }
 

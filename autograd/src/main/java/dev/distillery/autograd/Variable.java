@@ -313,6 +313,19 @@ public class Variable {
         return r;
     }
 
+    /**
+     * {@code matmul(o)} plus {@code bias} [N] over the rows, as one op (Linear's x W^T + b; PyTorch's addmm): the
+     * device adds the bias as it stores the product. o must be at least 2-D; a null bias is plain matmul.
+     */
+    public Variable matmul(Variable o, Variable bias) {
+        if (bias == null) return matmul(o);
+        if (dim() == 0 || o.dim() < 2) throw new IllegalArgumentException("matmul with bias: operands " + Shapes.str(shape()) + " and " + Shapes.str(o.shape())
+                + " (the right one must be at least 2-D)");
+        Variable a = dim() == 1 ? unsqueeze(0) : this;
+        Variable r = apply(new Op.MatMul(), a, o, bias);
+        return dim() == 1 ? r.squeeze(-2) : r;
+    }
+
     /** Transpose of the last two dims. */
     public Variable mT() { return transpose(-2, -1); }
 

@@ -99,6 +99,8 @@ class OpGradCheckTest {
         add("MatMul", "MatMul batched broadcast", v -> v[0].matmul(v[1]), rn(2, 3, 4), rn(4, 5));
         add("MatMul", "MatMul transposed operands", v -> v[0].mT().matmul(v[1].mT()), rn(4, 3), rn(5, 4));
         add("MatMul", "MatMul batched input, transposed weight (Linear)", v -> v[0].matmul(v[1].mT()), rn(2, 3, 4), rn(5, 4));
+        add("MatMul", "MatMul with bias (Linear's addmm)", v -> v[0].matmul(v[1].mT(), v[2]), rn(2, 3, 4), rn(5, 4), rn(5));
+        add("MatMul", "MatMul vector with bias", v -> v[0].matmul(v[1], v[2]), rn(4), rn(4, 3), rn(3));
         add("MatMul", "MatMul permuted input, transposed weight", v -> v[0].transpose(0, 1).matmul(v[1].mT()), rn(3, 2, 4), rn(5, 4));
         add("MatMul", "MatMul vector", v -> v[0].matmul(v[1]), rn(4), rn(4, 3));
         add("Conv2d", "Conv2d stride/pad/dilation/groups + bias",

@@ -736,8 +736,22 @@ public final class Tensor {
      * batch dims broadcast. Transposed operands (e.g. {@code b.mT()}) are read in place, without a copy.
      */
     public Tensor matmul(Tensor other) {
+        return matmul(other, null);
+    }
+
+    /**
+     * {@code matmul(other)} plus {@code bias} [N] broadcast over the rows ({@code torch.addmm}, Linear's x W^T + b), in
+     * one backend call; other must be at least 2-D. A null bias is plain matmul.
+     */
+    public Tensor matmul(Tensor other, Tensor bias) {
         requireCompute("matmul");
         requireSame("matmul", other);
+        if (bias != null) {
+            requireSame("matmul", bias);
+            if (other.shape.length < 2 || bias.shape.length != 1 || bias.shape[0] != other.shape[other.shape.length - 1])
+                throw new IllegalArgumentException("matmul: bias must be [" + (other.shape.length < 2 ? "N" : other.shape[other.shape.length - 1])
+                        + "] for a 2-D or larger right operand " + Shapes.str(other.shape) + ", got " + Shapes.str(bias.shape));
+        }
         if (shape.length == 0 || other.shape.length == 0) throw new IllegalArgumentException("matmul: 0-d operands " + Shapes.str(shape) + " and " + Shapes.str(other.shape));
         Tensor a = shape.length == 1 ? unsqueeze(0) : this;
         Tensor b = other.shape.length == 1 ? other.unsqueeze(1) : other;
@@ -749,7 +763,7 @@ public final class Tensor {
         int nb = Shapes.numel(batch);
         Tensor a3 = flattenBatch(a.expand(concat(batch, m, k)), batch.length, nb);
         Tensor b3 = flattenBatch(b.expand(concat(batch, k, n)), batch.length, nb);
-        Tensor out = backend().matmul(a3, b3).view(concat(batch, m, n));
+        Tensor out = backend().matmul(a3, b3, bias).view(concat(batch, m, n));
         if (shape.length == 1) out = out.squeeze(-2);
         if (other.shape.length == 1) out = out.squeeze(-1);
         return out;

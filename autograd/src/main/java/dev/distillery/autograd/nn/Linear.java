@@ -14,7 +14,6 @@ public final class Linear extends Module {
     }
 
     public Variable forward(Variable x) {
-        Variable y = x.matmul(weight.mT());
-        return bias == null ? y : y.add(bias);
+        return x.matmul(weight.mT(), bias);
     }
 }

@@ -64,6 +64,17 @@ public interface Backend {
     /** Batched matmul: a [B, M, K] times b [B, K, N] (any strides, stride-0 batch allowed) gives [B, M, N]. */
     Tensor matmul(Tensor a, Tensor b);
 
+    /**
+     * {@link #matmul(Tensor, Tensor)} plus {@code bias} [N] added to every row (Linear's x W^T + b, PyTorch's addmm),
+     * or without it when bias is null: a device backend adds it as it stores the product, saving a launch. By default,
+     * the product and then an add.
+     */
+    default Tensor matmul(Tensor a, Tensor b, Tensor bias) {
+        Tensor out = matmul(a, b);
+        if (bias == null) return out;
+        return binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
+    }
+
     /** x [N, C, H, W], weight [O, C/groups, kH, kW], bias [O] or null: output [N, O, outH, outW]. */
     Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p);
 

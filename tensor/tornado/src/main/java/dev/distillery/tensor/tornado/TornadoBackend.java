@@ -482,15 +482,23 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public synchronized Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, null);
+    }
+
+    /** The product with the bias added by the kernel as it stores each output (no extra launch). */
+    @Override
+    public synchronized Tensor matmul(Tensor a, Tensor b, Tensor bias) {
         requireFloat("matmul", a, b);
+        if (bias != null) requireFloat("matmul bias", bias);
         int[] as = a.shape(), bs = b.shape(), ast = a.strides(), bst = b.strides();
         int batches = as[0], m = as[1], k = as[2], n = bs[2];
         Tensor out = uninitialized(DType.F32, batches, m, n);
         if (out.numel() == 0) return out;
         if (k == 0) {
             fill(out, 0);
-            return out;
+            return bias == null ? out : binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
         }
+        Tensor biasC = bias == null ? null : contiguous(bias);
         // 64 x 64 register-blocked kernel where the output is big enough to fill its blocks, else 16 x 16 tiles.
         String choice = System.getProperty(MATMUL_KERNEL_PROPERTY, "auto");
         boolean blocked = choice.equals("blocked") || choice.equals("auto") && m >= BLOCKED_MIN && n >= BLOCKED_MIN;
@@ -510,6 +518,7 @@ public final class TornadoBackend implements Backend {
         args.set(10, bst[1]);
         args.set(11, bst[2]);
         args.set(12, KernelArgs.base(out));
+        args.set(13, biasC == null ? -1 : KernelArgs.base(biasC));
         plan.launchTiled(blocked ? Kernel.MATMUL_BLOCKED : Kernel.MATMUL, colTiles, (long) batches * rowTiles);
         return out;
     }

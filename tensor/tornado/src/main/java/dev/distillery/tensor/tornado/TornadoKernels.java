@@ -376,8 +376,8 @@ public final class TornadoKernels {
     /**
      * Batched matmul C[b] = A[b] B[b] with TILE x TILE tiles in local memory. a[0] M, a[1] N, a[2] K, a[3] row tiles
      * per batch (ceil(M / TILE)), A at a[4] with strides batch a[5], row a[6], col a[7]; B at a[8] with strides a[9],
-     * a[10], a[11]; C (contiguous [B, M, N]) at a[12]. Grid: x over ceil(N / TILE) TILE columns, y over batches x row
-     * tiles, both in groups of TILE.
+     * a[10], a[11]; C (contiguous [B, M, N]) at a[12]; a[13] a contiguous bias [N] added to every row, or -1. Grid: x
+     * over ceil(N / TILE) TILE columns, y over batches x row tiles, both in groups of TILE.
      */
     public static void matmul(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
@@ -410,7 +410,10 @@ public final class TornadoKernels {
             c.localBarrier();
             for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
         }
-        if (row < m && col < nn) f.set(a.get(12) + (batch * m + row) * nn + col, acc);
+        if (row < m && col < nn) {
+            if (a.get(13) >= 0) acc += f.get(a.get(13) + col);
+            f.set(a.get(12) + (batch * m + row) * nn + col, acc);
+        }
     }
 
     /**
@@ -503,6 +506,33 @@ public final class TornadoKernels {
         int r1 = row0 + ly + 16;
         int r2 = row0 + ly + 32;
         int r3 = row0 + ly + 48;
+        int biasAt = a.get(13);
+        if (biasAt >= 0) {
+            float bias0 = 0.0f;
+            float bias1 = 0.0f;
+            float bias2 = 0.0f;
+            float bias3 = 0.0f;
+            if (col0 + lx + 0 < nn) bias0 = f.get(biasAt + col0 + lx + 0);
+            if (col0 + lx + 16 < nn) bias1 = f.get(biasAt + col0 + lx + 16);
+            if (col0 + lx + 32 < nn) bias2 = f.get(biasAt + col0 + lx + 32);
+            if (col0 + lx + 48 < nn) bias3 = f.get(biasAt + col0 + lx + 48);
+            c00 += bias0;
+            c10 += bias0;
+            c20 += bias0;
+            c30 += bias0;
+            c01 += bias1;
+            c11 += bias1;
+            c21 += bias1;
+            c31 += bias1;
+            c02 += bias2;
+            c12 += bias2;
+            c22 += bias2;
+            c32 += bias2;
+            c03 += bias3;
+            c13 += bias3;
+            c23 += bias3;
+            c33 += bias3;
+        }
         if (r0 < m && col0 + lx + 0 < nn) f.set(cBase + r0 * nn + col0 + lx + 0, c00);
         if (r0 < m && col0 + lx + 16 < nn) f.set(cBase + r0 * nn + col0 + lx + 16, c01);
         if (r0 < m && col0 + lx + 32 < nn) f.set(cBase + r0 * nn + col0 + lx + 32, c02);

@@ -224,6 +224,10 @@ class TornadoVsReferenceTest {
                 assertClose(ref(() -> REF.matmul(at, bt)), down(tornado.matmul(deviceView(at), deviceView(bt))), 1e-4, 1e-4, what + " transposed");
                 Tensor shared = randn(45, DType.F32, 1, k, n).expand(batches, k, n);
                 assertClose(ref(() -> REF.matmul(a, shared)), down(tornado.matmul(up(a), deviceView(shared))), 1e-4, 1e-4, what + " stride-0 batch");
+                // the bias added by the kernel as it stores (Linear), contiguous and strided
+                Tensor bias = randn(46, DType.F32, n), strided = randn(47, DType.F32, 2 * n).slice(0, 1, 2 * n, 2);
+                assertClose(ref(() -> REF.matmul(at, bt, bias)), down(tornado.matmul(deviceView(at), deviceView(bt), up(bias))), 1e-4, 1e-4, what + " with bias");
+                assertClose(ref(() -> REF.matmul(a, b, strided)), down(tornado.matmul(up(a), up(b), deviceView(strided))), 1e-4, 1e-4, what + " with strided bias");
             }
     }
 
