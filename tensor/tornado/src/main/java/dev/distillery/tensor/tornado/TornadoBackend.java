@@ -480,6 +480,19 @@ public final class TornadoBackend implements Backend {
     /** {@code -Ddistillery.tornado.matmul=auto|tile|blocked}: which matmul kernel (read per call; tests force each one). */
     static final String MATMUL_KERNEL_PROPERTY = "distillery.tornado.matmul";
 
+    /**
+     * Whether an M x N product runs on the 64 x 64 register-blocked kernel: the setting {@code property} ({@code auto},
+     * {@code tile} or {@code blocked}, read per call so tests can force each), by default when both sides fill a block.
+     */
+    private static boolean useBlocked(String property, int m, int n) {
+        return switch (System.getProperty(property, "auto")) {
+            case "auto" -> m >= BLOCKED_MIN && n >= BLOCKED_MIN;
+            case "blocked" -> true;
+            case "tile" -> false;
+            default -> throw new IllegalArgumentException("-D" + property + " must be auto, tile or blocked, got '" + System.getProperty(property) + "'");
+        };
+    }
+
     @Override
     public synchronized Tensor matmul(Tensor a, Tensor b) {
         return matmul(a, b, null);
@@ -500,8 +513,7 @@ public final class TornadoBackend implements Backend {
         }
         Tensor biasC = bias == null ? null : contiguous(bias);
         // 64 x 64 register-blocked kernel where the output is big enough to fill its blocks, else 16 x 16 tiles.
-        String choice = System.getProperty(MATMUL_KERNEL_PROPERTY, "auto");
-        boolean blocked = choice.equals("blocked") || choice.equals("auto") && m >= BLOCKED_MIN && n >= BLOCKED_MIN;
+        boolean blocked = useBlocked(MATMUL_KERNEL_PROPERTY, m, n);
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
         int colTiles = (n + edge - 1) / edge;
@@ -838,8 +850,7 @@ public final class TornadoBackend implements Backend {
      */
     private void convLaunch(int mode, int m, int n, int k, Conv2dParams p, int[] xs, int[] ws, int oh, int ow,
                             Tensor x, Tensor w, Tensor gradOut, Tensor bias, Tensor out) {
-        String choice = System.getProperty(CONV_KERNEL_PROPERTY, "auto");
-        boolean blocked = choice.equals("blocked") || choice.equals("auto") && m >= BLOCKED_MIN && n >= BLOCKED_MIN;
+        boolean blocked = useBlocked(CONV_KERNEL_PROPERTY, m, n);
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
         int colTiles = (n + edge - 1) / edge;
