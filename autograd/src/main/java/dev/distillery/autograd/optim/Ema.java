@@ -2,9 +2,13 @@ package dev.distillery.autograd.optim;
 
 import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.nn.Parameter;
+import dev.distillery.tensor.Device;
 import dev.distillery.tensor.Tensor;
+import dev.distillery.tensor.backend.Backends;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,11 +28,16 @@ public final class Ema {
         params.forEach((k, p) -> shadow.put(k, p.value().copy()));
     }
 
+    /** One averaging step for every parameter: per device one {@link dev.distillery.tensor.backend.Backend#emaUpdate} (one launch on a GPU). */
     public void update() {
+        Map<Device, List<Tensor[]>> byDevice = new LinkedHashMap<>();
         params.forEach((k, p) -> {
             Tensor s = shadow.get(k);
-            s.copyFrom(s.mul(decay).add(p.value().mul(1 - decay)));
+            if (!s.device().equals(p.device())) shadow.put(k, s = s.to(p.device())); // the module moved since
+            byDevice.computeIfAbsent(p.device(), d -> new ArrayList<>()).add(new Tensor[]{s, p.value()});
         });
+        byDevice.forEach((device, pairs) -> Backends.forDevice(device).emaUpdate(
+                pairs.stream().map(pair -> pair[0]).toList(), pairs.stream().map(pair -> pair[1]).toList(), decay));
     }
 
     /** The averaged weights by parameter name (live tensors; copy before mutating). */

@@ -192,6 +192,33 @@ public interface Backend {
     }
 
     /**
+     * The sum of the squares of every element of every tensor, in double: the squared global norm of gradient clipping
+     * ({@code torch.nn.utils.clip_grad_norm_}). A device backend reads one value back instead of one per tensor. By
+     * default, each tensor's {@code square().sum()} read to the host and added.
+     */
+    default double sumOfSquares(List<Tensor> tensors) {
+        double sum = 0;
+        for (Tensor t : tensors) if (t.numel() > 0) sum += t.square().sum().item();
+        return sum;
+    }
+
+    /** Each tensor times {@code factor}, as new tensors (gradient clipping's rescale): one launch on a device. */
+    default List<Tensor> scaled(List<Tensor> tensors, double factor) {
+        return tensors.stream().map(t -> t.mul(factor)).toList();
+    }
+
+    /**
+     * One step of an exponential moving average, in place on each shadow: {@code shadow = shadow decay + param (1 -
+     * decay)} (shadow and param of a pair: same shape, shadow contiguous): one launch on a device for all pairs.
+     */
+    default void emaUpdate(List<Tensor> shadows, List<Tensor> params, double decay) {
+        for (int i = 0; i < shadows.size(); i++) {
+            Tensor s = shadows.get(i);
+            s.copyFrom(s.mul(decay).add(params.get(i).mul(1 - decay)));
+        }
+    }
+
+    /**
      * The backward pass of {@link #softmax}: from the softmax output y (or log-softmax output) and the output gradient
      * g, along {@code dim}: softmax {@code y (g - sum(g y))}; log-softmax {@code g - exp(y) sum(g)}. Both have y's shape.
      */

@@ -227,6 +227,23 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
+    public double sumOfSquares(List<Tensor> tensors) {
+        return device.sumOfSquares(tensors.stream().map(this::up).toList());
+    }
+
+    @Override
+    public List<Tensor> scaled(List<Tensor> tensors, double factor) {
+        return device.scaled(tensors.stream().map(this::up).toList(), factor).stream().map(HostRoundTripBackend::down).toList();
+    }
+
+    @Override
+    public void emaUpdate(List<Tensor> shadows, List<Tensor> params, double decay) {
+        List<Tensor> onDevice = shadows.stream().map(this::up).toList();
+        device.emaUpdate(onDevice, params.stream().map(this::up).toList(), decay);
+        for (int i = 0; i < shadows.size(); i++) writeBack(onDevice.get(i), shadows.get(i));
+    }
+
+    @Override
     public Tensor softmaxBackward(Tensor output, Tensor gradOut, int dim, boolean log) {
         return down(device.softmaxBackward(up(output), up(gradOut), dim, log));
     }

@@ -11,7 +11,7 @@ import dev.distillery.tensor.backend.UnaryOp;
 import dev.distillery.tensor.testing.TensorAsserts;
 import org.junit.jupiter.api.Test;
 
-/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep, adamSteps) against the scalar reference on awkward shapes. */
+/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep, adamSteps, sumOfSquares, scaled, emaUpdate) against the scalar reference on awkward shapes. */
 class CpuGradientsVsReferenceTest {
     private static final Backend CPU = BackendUnderTest.get(), REF = ReferenceBackend.INSTANCE;
 
@@ -129,6 +129,37 @@ class CpuGradientsVsReferenceTest {
                         TensorAsserts.assertClose(ref.get(i)[3], cpu.get(i).expAvgSq(), rtol, 1e-6, what + " exp_avg_sq");
                     }
                 }
+    }
+
+    /** Tensor sets for the multi-tensor ops: empty, awkward sizes and layouts, and more tensors than a device launch takes. */
+    private static java.util.List<java.util.List<Tensor>> tensorSets(DType dt, long seed) {
+        java.util.List<Tensor> mixed = new java.util.ArrayList<>(java.util.List.of(
+                TensorAsserts.randn(seed, dt, 3, 5), TensorAsserts.randn(seed + 1, dt, 0, 4), TensorAsserts.randnStrided(seed + 2, dt, 7, 9),
+                TensorAsserts.randn(seed + 3, dt, 5000), TensorAsserts.randn(seed + 4, dt, 1)));
+        java.util.List<Tensor> many = java.util.stream.IntStream.range(0, 1700).mapToObj(i -> TensorAsserts.randn(seed + 10 + i, dt, 1 + i % 3)).toList();
+        return dt == DType.F64 ? java.util.List.of(java.util.List.of(), mixed) : java.util.List.of(java.util.List.of(), mixed, many);
+    }
+
+    @Test
+    void multiTensorSumOfSquaresScaleAndEmaMatchTheReference() {
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            for (java.util.List<Tensor> set : tensorSets(dt, 700)) {
+                String what = dt + " " + set.size() + " tensors";
+                double expected = REF.sumOfSquares(set), actual = CPU.sumOfSquares(set);
+                if (Math.abs(expected - actual) > (dt == DType.F64 ? 1e-12 : 1e-5) * Math.max(1, expected))
+                    throw new AssertionError("sumOfSquares " + what + ": expected " + expected + " got " + actual);
+                java.util.List<Tensor> refScaled = REF.scaled(set, 0.37), scaled = CPU.scaled(set, 0.37);
+                for (int i = 0; i < set.size(); i++)
+                    TensorAsserts.assertClose(refScaled.get(i), scaled.get(i), dt == DType.F64 ? 1e-12 : 1e-6, 0, "scaled " + what + " tensor " + i);
+                java.util.List<Tensor> params = tensorSets(dt, 900).get(set.isEmpty() ? 0 : set.size() > 5 ? 2 : 1);
+                java.util.List<Tensor> refShadows = set.stream().map(Tensor::copy).toList(), shadows = set.stream().map(Tensor::copy).toList();
+                for (int step = 0; step < 2; step++) {
+                    REF.emaUpdate(refShadows, params, 0.9);
+                    CPU.emaUpdate(shadows, params, 0.9);
+                }
+                for (int i = 0; i < set.size(); i++)
+                    TensorAsserts.assertClose(refShadows.get(i), shadows.get(i), dt == DType.F64 ? 1e-12 : 1e-6, 1e-7, "emaUpdate " + what + " tensor " + i);
+            }
     }
 
     @Test

@@ -52,14 +52,14 @@ final class DevicePlan implements AutoCloseable {
      * transfers up to this size go through small buffers instead.
      */
     static final int SMALL_STAGE = 1 << 16;
-    /** Ints of the {@link #adamTable}: {@link TornadoKernels#ADAM_ENTRY} per parameter tensor. */
-    static final int ADAM_TABLE = 8192;
+    /** Ints of the {@link #tensorTable}: {@link TornadoKernels#TABLE_ENTRY} per tensor (or chunk of one). */
+    static final int TENSOR_TABLE = 8192;
 
     /** The graphs of the plan, in plan order. */
     enum Kernel {
         INIT, UPLOAD_FLOATS, UPLOAD_INTS, DOWNLOAD_FLOATS, DOWNLOAD_INTS,
         UPLOAD_FLOATS_SMALL, UPLOAD_INTS_SMALL, DOWNLOAD_FLOATS_SMALL, DOWNLOAD_INTS_SMALL, FILL, COPY, UNARY, UNARY_BACKWARD, BINARY, COMPARE, WHERE,
-        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, CONV_BLOCKED, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, ADAM_MULTI,
+        REDUCE, ARG_REDUCE, MATMUL, MATMUL_BLOCKED, CONV, CONV_BLOCKED, SOFTMAX, SOFTMAX_BACKWARD, NORM, NORM_BACKWARD, ADAM, ADAM_MULTI, FOREACH,
         POOL, RESIZE, GATHER, SCATTER_ADD, RANDOM;
 
         /** Whether the kernel runs on a 2-D grid of TILE x TILE groups. */
@@ -77,8 +77,11 @@ final class DevicePlan implements AutoCloseable {
     final int stageLength;
     private final FloatArray floatStageIn, floatStageOut, floatSmallIn, floatSmallOut;
     private final IntArray intStageIn, intStageOut, intSmallIn, intSmallOut;
-    /** The parameter table of {@link Kernel#ADAM_MULTI} ({@link TornadoKernels#adamMulti}), sent with each of its launches. */
-    final IntArray adamTable = new IntArray(ADAM_TABLE);
+    /**
+     * The tensor table of the multi-tensor kernels ({@link TornadoKernels#adamMulti}, {@link TornadoKernels#foreach}),
+     * sent with each of their launches: one launch for all the parameters of a model.
+     */
+    final IntArray tensorTable = new IntArray(TENSOR_TABLE);
     private final TornadoExecutionPlan plan;
     private final GridScheduler grids = new GridScheduler();
     private final Map<Kernel, WorkerGrid1D> grids1d = new EnumMap<>(Kernel.class);
@@ -155,8 +158,10 @@ final class DevicePlan implements AutoCloseable {
                 case NORM -> g.task("t", TornadoKernels::norm, ctx, floats, ints, args, scalars);
                 case NORM_BACKWARD -> g.task("t", TornadoKernels::normBackward, ctx, floats, ints, args, scalars);
                 case ADAM -> g.task("t", TornadoKernels::adam, ctx, floats, ints, args, scalars);
-                case ADAM_MULTI -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, adamTable)
-                        .task("t", TornadoKernels::adamMulti, ctx, floats, ints, args, scalars, adamTable);
+                case ADAM_MULTI -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, tensorTable)
+                        .task("t", TornadoKernels::adamMulti, ctx, floats, ints, args, scalars, tensorTable);
+                case FOREACH -> g.transferToDevice(DataTransferMode.EVERY_EXECUTION, tensorTable)
+                        .task("t", TornadoKernels::foreach, ctx, floats, ints, args, scalars, tensorTable);
             }
             g.persistOnDevice(floats, ints);
             graphs[k.ordinal()] = g.snapshot();

@@ -726,45 +726,137 @@ public final class TornadoBackend implements Backend {
     }
 
     /**
-     * All parameters in as few launches as the table holds ({@link DevicePlan#ADAM_TABLE}; one for models with up to
-     * 1,638 parameter tensors), instead of one launch per parameter.
+     * All parameters in as few launches as the tensor table holds ({@link DevicePlan#TENSOR_TABLE}; one for models
+     * with up to 1,638 parameter tensors), instead of one launch per parameter.
      */
     @Override
     public synchronized void adamSteps(List<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay,
                                        boolean decoupled, long step) {
-        int entries = 0;
-        long elements = 0;
+        List<int[]> entries = new ArrayList<>();
         for (AdamTensors t : tensors) {
             requireFloat("adamSteps", t.param(), t.grad(), t.expAvg(), t.expAvgSq());
             for (Tensor x : new Tensor[]{t.param(), t.grad(), t.expAvg(), t.expAvgSq()})
                 if (!x.isContiguous()) throw new IllegalArgumentException(device + " adamSteps: tensors must be contiguous");
-            int n = t.param().numel();
+            entries.add(new int[]{t.param().numel(), KernelArgs.base(t.param()), KernelArgs.base(t.grad()), KernelArgs.base(t.expAvg()),
+                    KernelArgs.base(t.expAvgSq())});
+        }
+        overTable(entries, (count, elements) -> {
+            args.set(0, (int) (long) elements);
+            args.set(1, count);
+            args.set(5, decoupled ? 1 : 0);
+            adamScalars(lr, beta1, beta2, eps, weightDecay, step);
+            plan.launch1d(Kernel.ADAM_MULTI, elements);
+        });
+    }
+
+    @Override
+    public synchronized void emaUpdate(List<Tensor> shadows, List<Tensor> params, double decay) {
+        List<int[]> entries = new ArrayList<>();
+        for (int i = 0; i < shadows.size(); i++) {
+            Tensor shadow = shadows.get(i), param = contiguous(params.get(i));
+            requireFloat("emaUpdate", shadow, param);
+            if (!shadow.isContiguous()) throw new IllegalArgumentException(device + " emaUpdate: shadow tensors must be contiguous");
+            entries.add(new int[]{shadow.numel(), KernelArgs.base(shadow), KernelArgs.base(param), 0, 0});
+        }
+        foreachLaunches(0, entries, decay, 1 - decay);
+    }
+
+    @Override
+    public synchronized List<Tensor> scaled(List<Tensor> tensors, double factor) {
+        List<Tensor> out = new ArrayList<>();
+        List<int[]> entries = new ArrayList<>();
+        for (Tensor t : tensors) {
+            requireFloat("scaled", t);
+            Tensor src = contiguous(t), dst = uninitialized(DType.F32, t.shape());
+            out.add(dst);
+            entries.add(new int[]{t.numel(), KernelArgs.base(src), KernelArgs.base(dst), 0, 0});
+        }
+        foreachLaunches(1, entries, factor, 0);
+        return out;
+    }
+
+    /** Chunks of at least this many elements per work-item in {@link #sumOfSquares}. */
+    private static final int SQUARES_CHUNK = 1024;
+
+    /** Sums of squares per chunk of every tensor in one launch per table-full, then one sum and one value read back. */
+    @Override
+    public synchronized double sumOfSquares(List<Tensor> tensors) {
+        long total = 0;
+        for (Tensor t : tensors) total += t.numel();
+        if (total == 0) return 0;
+        int chunk = (int) Math.max(SQUARES_CHUNK, (total + 1023) / 1024); // about a thousand chunks, plus one per tensor
+        List<Tensor> sources = new ArrayList<>();
+        int chunks = 0;
+        for (Tensor t : tensors) {
+            requireFloat("sumOfSquares", t);
+            if (t.numel() == 0) continue;
+            sources.add(contiguous(t));
+            chunks += (t.numel() + chunk - 1) / chunk;
+        }
+        Tensor partial = uninitialized(DType.F32, chunks);
+        int perLaunch = DevicePlan.TENSOR_TABLE / TornadoKernels.TABLE_ENTRY, inTable = 0, written = 0;
+        for (Tensor t : sources) {
+            int base = KernelArgs.base(t), n = t.numel();
+            for (int start = 0; start < n; start += chunk) {
+                if (inTable == perLaunch) {
+                    squaresLaunch(inTable);
+                    inTable = 0;
+                }
+                int e = inTable * TornadoKernels.TABLE_ENTRY;
+                plan.tensorTable.set(e + 1, base + start);
+                plan.tensorTable.set(e + 2, Math.min(chunk, n - start));
+                plan.tensorTable.set(e + 3, KernelArgs.base(partial) + written);
+                inTable++;
+                written++;
+            }
+        }
+        squaresLaunch(inTable);
+        return reduce(ReduceOp.SUM, partial, new int[]{0}, false, 0).item();
+    }
+
+    private void squaresLaunch(int entries) {
+        if (entries == 0) return;
+        args.set(0, entries);
+        args.set(1, entries);
+        args.set(2, 2);
+        plan.launch1d(Kernel.FOREACH, entries);
+    }
+
+    /** {@link TornadoKernels#foreach} op 0 or 1 over per-tensor entries, with scalars s[0], s[1]. */
+    private void foreachLaunches(int op, List<int[]> entries, double s0, double s1) {
+        overTable(entries, (count, elements) -> {
+            args.set(0, (int) (long) elements);
+            args.set(1, count);
+            args.set(2, op);
+            args.scalar(0, s0);
+            args.scalar(1, s1);
+            plan.launch1d(Kernel.FOREACH, elements);
+        });
+    }
+
+    /**
+     * Fills the tensor table from per-tensor entries {elements, then four arena offsets} (empty tensors skipped) as
+     * table entries {first element's index in the launch, the four offsets}, calling {@code launch(entries, elements)}
+     * whenever the table is full and at the end.
+     */
+    private void overTable(List<int[]> tensors, java.util.function.BiConsumer<Integer, Long> launch) {
+        int entries = 0;
+        long elements = 0;
+        for (int[] t : tensors) {
+            int n = t[0];
             if (n == 0) continue;
-            if ((entries + 1) * TornadoKernels.ADAM_ENTRY > DevicePlan.ADAM_TABLE || elements + n > Integer.MAX_VALUE - DevicePlan.GROUP) {
-                adamMultiLaunch(entries, elements, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+            if ((entries + 1) * TornadoKernels.TABLE_ENTRY > DevicePlan.TENSOR_TABLE || elements + n > Integer.MAX_VALUE - DevicePlan.GROUP) {
+                launch.accept(entries, elements);
                 entries = 0;
                 elements = 0;
             }
-            int e = entries * TornadoKernels.ADAM_ENTRY;
-            plan.adamTable.set(e, (int) elements);
-            plan.adamTable.set(e + 1, KernelArgs.base(t.param()));
-            plan.adamTable.set(e + 2, KernelArgs.base(t.grad()));
-            plan.adamTable.set(e + 3, KernelArgs.base(t.expAvg()));
-            plan.adamTable.set(e + 4, KernelArgs.base(t.expAvgSq()));
+            int e = entries * TornadoKernels.TABLE_ENTRY;
+            plan.tensorTable.set(e, (int) elements);
+            for (int k = 1; k < TornadoKernels.TABLE_ENTRY; k++) plan.tensorTable.set(e + k, t[k]);
             entries++;
             elements += n;
         }
-        adamMultiLaunch(entries, elements, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-    }
-
-    private void adamMultiLaunch(int entries, long elements, double lr, double beta1, double beta2, double eps, double weightDecay,
-                                 boolean decoupled, long step) {
-        if (entries == 0) return;
-        args.set(0, (int) elements);
-        args.set(1, entries);
-        args.set(5, decoupled ? 1 : 0);
-        adamScalars(lr, beta1, beta2, eps, weightDecay, step);
-        plan.launch1d(Kernel.ADAM_MULTI, elements);
+        if (entries > 0) launch.accept(entries, elements);
     }
 
     /** The scalars of {@link TornadoKernels#adam} and {@link TornadoKernels#adamMulti}. */

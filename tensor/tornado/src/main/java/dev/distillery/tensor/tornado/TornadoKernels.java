@@ -772,27 +772,70 @@ public final class TornadoKernels {
         f.set(pi, p - s.get(5) * m / (TornadoMath.sqrt(v) / s.get(6) + s.get(3)));
     }
 
-    /** Ints per parameter tensor in the table of {@link #adamMulti}. */
-    public static final int ADAM_ENTRY = 5;
+    /** Ints per entry of the tensor table of {@link #adamMulti} and {@link #foreach}. */
+    public static final int TABLE_ENTRY = 5;
+
+    /**
+     * The entry of the tensor table whose elements hold launch element i: the last of the {@code entries} entries whose
+     * first index (the entry's int 0, increasing) is at most i, by binary search.
+     */
+    static int tableEntry(IntArray table, int entries, int i) {
+        int lo = 0;
+        int hi = entries - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (table.get(mid * TABLE_ENTRY) <= i) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo * TABLE_ENTRY;
+    }
 
     /**
      * {@link #adam} over several parameter tensors in one launch (the scalars are {@link #adam}'s): a[0] elements in
-     * all, a[1] tensors, a[5] decoupled; tensor t's entry in {@code table} at ADAM_ENTRY t is {first element's index
-     * in the launch, param, grad, m, v}, in increasing first index. Each work-item finds its tensor by binary search.
+     * all, a[1] tensors, a[5] decoupled; tensor t's entry in {@code table} is {first element's index in the launch,
+     * param, grad, m, v}.
      */
     public static void adamMulti(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s, IntArray table) {
         int i = c.globalIdx;
         if (i < a.get(0)) {
-            int lo = 0;
-            int hi = a.get(1) - 1;
-            while (lo < hi) {
-                int mid = (lo + hi + 1) / 2;
-                if (table.get(mid * ADAM_ENTRY) <= i) lo = mid;
-                else hi = mid - 1;
-            }
-            int e = lo * ADAM_ENTRY;
+            int e = tableEntry(table, a.get(1), i);
             int j = i - table.get(e);
             adamElement(f, s, a.get(5), table.get(e + 1) + j, table.get(e + 2) + j, table.get(e + 3) + j, table.get(e + 4) + j);
+        }
+    }
+
+    /**
+     * Elementwise ops over many tensors in one launch, a[2] the op, a[1] table entries:
+     * <ul>
+     *   <li>0, EMA: entry {first index, shadow, param}; shadow = shadow s[0] + param s[1] (s[1] = 1 - s[0]), in place;
+     *       a[0] elements in all, one work-item each;</li>
+     *   <li>1, scale: entry {first index, source, destination}; destination = source s[0]; a[0] elements in all;</li>
+     *   <li>2, sums of squares: entry {unused, source, length, partial}: one work-item per entry (a[0] = entries)
+     *       writes the sum of its elements' squares, accumulated in double, to the float arena at partial.</li>
+     * </ul>
+     */
+    public static void foreach(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s, IntArray table) {
+        int i = c.globalIdx;
+        int op = a.get(2);
+        if (i < a.get(0)) {
+            if (op == 2) {
+                int e = i * TABLE_ENTRY;
+                int src = table.get(e + 1);
+                int len = table.get(e + 2);
+                double acc = 0.0;
+                for (int j = 0; j < len; j++) {
+                    float v = f.get(src + j);
+                    acc += v * v;
+                }
+                f.set(table.get(e + 3), (float) acc);
+            } else {
+                int e = tableEntry(table, a.get(1), i);
+                int j = i - table.get(e);
+                int first = table.get(e + 1) + j;
+                int second = table.get(e + 2) + j;
+                if (op == 0) f.set(first, f.get(first) * s.get(0) + f.get(second) * s.get(1));
+                else f.set(second, f.get(first) * s.get(0));
+            }
         }
     }
 
