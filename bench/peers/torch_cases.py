@@ -47,7 +47,7 @@ import torch_models  # noqa: E402  (the plain-PyTorch UNet2DModel and CLIP text 
 DEVICE = torch.device("cpu")
 # The cases that follow DEVICE (those of bench/device-compare); the others always run on the host.
 DEVICE_CASES = ("gemm-256", "gemm-512", "gemm-1024", "gemm-2048", "conv-fwd-64x32", "conv-fwdbwd-64x32", "conv-fwdbwd-128x16",
-                "unet-step-tiny")
+                "unet-step-tiny", "unet-train-tiny")
 
 
 def _randn(gen, *shape):
@@ -196,10 +196,14 @@ UNET_TINY = dict(sample_size=16, in_channels=1, out_channels=1, block_out_channe
                  up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"))
 
 
-def model_work(model, inputs, step):
+CLIP_NORM, EMA_DECAY = 1.0, 0.999  # ModelSpecs.CLIP_NORM, EMA_DECAY
+
+
+def model_work(model, inputs, step, train_loop=False):
     """The timed work over a model and its inputs, exactly as ModelSpecs' workloads: the forward (the caller runs it
-    under no_grad), or one step: zero_grad, forward, MSE to inputs["target"], backward, AdamW. Returns the output or
-    the loss."""
+    under no_grad), or one step: zero_grad, forward, MSE to inputs["target"], backward, AdamW; with train_loop
+    (ModelSpecs.UNetTrainCase) also clip_grad_norm_ before AdamW and an EMA of the weights after. Returns the output
+    or the loss."""
     if isinstance(model, torch_models.UNet2DModel):
         def forward():
             return model(inputs["sample"], inputs["timesteps"])
@@ -210,18 +214,26 @@ def model_work(model, inputs, step):
         return forward
     opt = torch.optim.AdamW(model.parameters(), **ADAMW)
     target = inputs["target"]
+    params = list(model.parameters())
+    shadow = [p.detach().clone() for p in params]
 
     def train_step():
         with torch.enable_grad():
             opt.zero_grad(set_to_none=True)
             loss = F.mse_loss(forward(), target)
             loss.backward()
+            if train_loop:
+                torch.nn.utils.clip_grad_norm_(params, CLIP_NORM)
             opt.step()
+        if train_loop:
+            with torch.no_grad():
+                for s, p in zip(shadow, params):
+                    s.mul_(EMA_DECAY).add_(p, alpha=1 - EMA_DECAY)
         return loss.detach()
     return train_step
 
 
-def unet(batch, step, arch=UNET_SMALL):
+def unet(batch, step, arch=UNET_SMALL, train_loop=False):
     """Mirrors ModelSpecs.UNetCase: x [B, C, S, S] ~ N(0, 1) (the noisy sample), integer timesteps [B] on [0, 1000),
     target noise ~ N(0, 1) of x's shape; forward under no_grad, or the training step."""
     def make(gen):
@@ -231,7 +243,7 @@ def unet(batch, step, arch=UNET_SMALL):
         inputs = {"sample": _randn(gen, batch, c, s, s),
                   "timesteps": torch.randint(0, NUM_TRAIN_TIMESTEPS, (batch,), generator=gen).to(DEVICE),
                   "target": _randn(gen, batch, c, s, s)}
-        return model_work(model, inputs, step)
+        return model_work(model, inputs, step, train_loop)
     return make
 
 
@@ -392,6 +404,7 @@ CASES = {
     "unet-fwd": unet(64, step=False),
     "unet-step": unet(64, step=True),
     "unet-step-tiny": unet(8, step=True, arch=UNET_TINY),
+    "unet-train-tiny": unet(8, step=True, arch=UNET_TINY, train_loop=True),
     "textenc-fwd": textenc(64, step=False),
     "textenc-step": textenc(64, step=True),
     "teacher-train-fmnist": teacher_train_step(64),

@@ -42,6 +42,8 @@ public final class CompareCases {
         add("unet-step-tiny", "UNet2DModel 16x16x1, channels (32,64,64), 1 layer/block, attention at 8x8 and 4x4 (heads of 8), batch 8: "
                 + "forward, MSE to a fixed noise target, backward, AdamW (sized for bench/device-compare on an OpenCL CPU device)",
                 ModelSpecs.UNetCase.tiny(8, true));
+        add("unet-train-tiny", "the unet-step-tiny step as a training loop runs it: gradient clipping to norm 1 before AdamW, an EMA of the "
+                + "weights (decay 0.999) after", new ModelSpecs.UNetTrainCase(ModelSpecs.UNetCase.tiny(8, true)));
         add("textenc-fwd", "CLIP text encoder ClipTextConfig.small() (width 256, 4 layers x 4 heads, 77 tokens), batch 64: forward, no grad",
                 ModelSpecs.TextEncCase.small(64, false));
         add("textenc-step", "the textenc-fwd encoder at batch 64: forward, MSE of the last hidden state to a fixed target, backward, AdamW",

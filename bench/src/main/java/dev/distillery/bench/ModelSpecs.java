@@ -4,6 +4,8 @@ import dev.distillery.autograd.NoGrad;
 import dev.distillery.autograd.Variable;
 import dev.distillery.autograd.nn.Module;
 import dev.distillery.autograd.optim.Adam;
+import dev.distillery.autograd.optim.Ema;
+import dev.distillery.autograd.optim.GradClip;
 import dev.distillery.autograd.optim.Optimizer;
 import dev.distillery.models.text.ClipTextConfig;
 import dev.distillery.models.text.ClipTextModel;
@@ -43,6 +45,50 @@ public final class ModelSpecs {
     }
 
     // ------------------------------------------------------------------------------------------ UNet
+
+    /** Gradient clipping norm and EMA decay of {@link UNetTrainCase} (and of the PyTorch peer's twin). */
+    static final double CLIP_NORM = 1.0, EMA_DECAY = 0.999;
+
+    /**
+     * {@link UNetCase}'s training step (its {@code step} must be true) with what a training loop adds around it, as
+     * {@code EdmTeacherLoop} and {@code ScoreDistiller} do: gradient clipping to global norm {@link #CLIP_NORM} before
+     * AdamW and an EMA of the weights (decay {@link #EMA_DECAY}) after. On a device these touch every parameter once
+     * more per step, so they show what per-parameter work costs in launches.
+     */
+    public record UNetTrainCase(UNetCase unet) implements Spec {
+        public UNetTrainCase {
+            if (!unet.step()) throw new IllegalArgumentException("UNetTrainCase: the UNet case must be a training step");
+        }
+
+        @Override
+        public double flops() {
+            return unet.flops();
+        }
+
+        @Override
+        public double bytes() {
+            return 0;
+        }
+
+        @Override
+        public Workload prepare(DType dtype, long seed) {
+            Prepared p = unet.make(seed);
+            UNet2DModel model = (UNet2DModel) p.model();
+            Variable x = Variable.constant(p.inputs().get("sample")), target = Variable.constant(p.inputs().get("target"));
+            Tensor t = p.inputs().get("timesteps");
+            Optimizer opt = adamW(model);
+            Ema ema = new Ema(model, EMA_DECAY);
+            return () -> {
+                opt.zeroGrad();
+                Variable loss = model.forward(x, t).mseLoss(target);
+                loss.backward();
+                GradClip.clipGradNorm(model.namedParameters().values(), CLIP_NORM);
+                opt.step();
+                ema.update();
+                return loss.value();
+            };
+        }
+    }
 
     /**
      * A 3-level {@link UNet2DModel}: down blocks (DownBlock2D, AttnDownBlock2D, AttnDownBlock2D), up blocks
