@@ -761,9 +761,16 @@ public final class Tensor {
         int[] ab = Arrays.copyOf(a.shape, a.shape.length - 2), bb = Arrays.copyOf(b.shape, b.shape.length - 2);
         int[] batch = Shapes.broadcast("matmul", ab, bb);
         int nb = Shapes.numel(batch);
-        Tensor a3 = flattenBatch(a.expand(concat(batch, m, k)), batch.length, nb);
-        Tensor b3 = flattenBatch(b.expand(concat(batch, k, n)), batch.length, nb);
-        Tensor out = backend().matmul(a3, b3, bias).view(concat(batch, m, n));
+        Tensor a4 = a.expand(concat(batch, m, k)), b4 = b.expand(concat(batch, k, n));
+        Tensor out;
+        if (batch.length == 2 && (!batchMerges(a4, 2) || !batchMerges(b4, 2))) {
+            // Two batch dims that one stride cannot walk (attention's heads of a permuted projection): the backend
+            // indexes both instead of a copy.
+            out = backend().matmulTwoBatchDims(a4, b4, bias).view(concat(batch, m, n));
+        } else {
+            Tensor a3 = flattenBatch(a4, batch.length, nb), b3 = flattenBatch(b4, batch.length, nb);
+            out = backend().matmul(a3, b3, bias).view(concat(batch, m, n));
+        }
         if (shape.length == 1) out = out.squeeze(-2);
         if (other.shape.length == 1) out = out.squeeze(-1);
         return out;
@@ -778,20 +785,29 @@ public final class Tensor {
     /** Views [b0.., m, k] as [B, m, k] when the batch dims collapse; copies otherwise. */
     private static Tensor flattenBatch(Tensor t, int batchRank, int nb) {
         if (batchRank == 0) return t.unsqueeze(0);
-        // The batch dims collapse into one when, size-1 dims aside, each stride is the next one's stride times its size.
-        int batchStride = 0, innerStride = -1, innerSize = 0;
-        boolean ok = true;
+        if (batchMerges(t, batchRank)) {
+            int batchStride = 0; // the innermost non-trivial batch dim's stride walks them all
+            for (int i = batchRank - 1; i >= 0; i--)
+                if (t.shape[i] != 1) {
+                    batchStride = t.strides[i];
+                    break;
+                }
+            return new Tensor(t.storage, new int[]{nb, t.shape[batchRank], t.shape[batchRank + 1]},
+                    new int[]{batchStride, t.strides[batchRank], t.strides[batchRank + 1]}, t.offset);
+        }
+        return t.contiguous().view(nb, t.shape[batchRank], t.shape[batchRank + 1]);
+    }
+
+    /** Whether t's first batchRank dims collapse into one: size-1 dims aside, each stride is the next one's times its size. */
+    private static boolean batchMerges(Tensor t, int batchRank) {
+        int innerStride = -1, innerSize = 0;
         for (int i = batchRank - 1; i >= 0; i--) {
             if (t.shape[i] == 1) continue;
-            if (innerStride < 0) batchStride = t.strides[i];
-            else ok &= t.strides[i] == innerStride * innerSize;
+            if (innerStride >= 0 && t.strides[i] != innerStride * innerSize) return false;
             innerStride = t.strides[i];
             innerSize = t.shape[i];
         }
-        if (ok)
-            return new Tensor(t.storage, new int[]{nb, t.shape[batchRank], t.shape[batchRank + 1]},
-                    new int[]{batchStride, t.strides[batchRank], t.strides[batchRank + 1]}, t.offset);
-        return t.contiguous().view(nb, t.shape[batchRank], t.shape[batchRank + 1]);
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------ convolution, pooling, resize

@@ -106,6 +106,17 @@ public interface Backend {
     NormResult layerNorm(Tensor x, Tensor weight, Tensor bias, int normSize, double eps);
 
     /**
+     * Batched matmul over two batch dims: a [B1, B2, M, K] times b [B1, B2, K, N] (any strides) gives [B1 B2, M, N],
+     * plus {@code bias} [N] or null. For operands whose two batch dims one stride cannot walk (attention's heads of a
+     * permuted projection), a device backend indexes both instead of copying. By default, each operand reshaped to
+     * [B1 B2, ...] (a copy where the dims do not merge), then {@link #matmul(Tensor, Tensor, Tensor)}.
+     */
+    default Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
+        int[] as = a.shape(), bs = b.shape();
+        return matmul(a.reshape(as[0] * as[1], as[2], as[3]), b.reshape(bs[0] * bs[1], bs[2], bs[3]), bias);
+    }
+
+    /**
      * Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. With
      * {@code silu} the output is silu of the normalised values: the UNet's norm-then-activation in one pass.
      */

@@ -157,6 +157,11 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
+    public Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
+        return down(device.matmulTwoBatchDims(up(a), up(b), up(bias)));
+    }
+
+    @Override
     public NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads) {
         return downAll(device.layerNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), normSize, affineGrads));
     }

@@ -501,10 +501,27 @@ public final class TornadoBackend implements Backend {
     /** The product with the bias added by the kernel as it stores each output (no extra launch). */
     @Override
     public synchronized Tensor matmul(Tensor a, Tensor b, Tensor bias) {
+        int[] as = a.shape(), ast = a.strides(), bst = b.strides();
+        return matmulLaunch(a, b, bias, as[0], 1, ast[0], 0, bst[0], 0, as[1], as[2], b.shape()[2], ast[1], ast[2], bst[1], bst[2]);
+    }
+
+    /** Both batch levels indexed by the kernels (no copy of operands whose two batch dims do not merge). */
+    @Override
+    public synchronized Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
+        int[] as = a.shape(), ast = a.strides(), bst = b.strides();
+        return matmulLaunch(a, b, bias, as[0] * as[1], as[1], ast[0], ast[1], bst[0], bst[1], as[2], as[3], b.shape()[3], ast[2], ast[3],
+                bst[2], bst[3]);
+    }
+
+    /**
+     * One launch of {@link TornadoKernels#matmul} or {@link TornadoKernels#matmulBlocked}: {@code batches} products
+     * of [m, k] by [k, n], batch i at outer index i / inner and inner index i mod inner (strides given per operand),
+     * into a contiguous [batches, m, n], plus bias over the rows when not null.
+     */
+    private Tensor matmulLaunch(Tensor a, Tensor b, Tensor bias, int batches, int inner, int aOuter, int aInner, int bOuter, int bInner,
+                               int m, int k, int n, int aRow, int aCol, int bRow, int bCol) {
         requireFloat("matmul", a, b);
         if (bias != null) requireFloat("matmul bias", bias);
-        int[] as = a.shape(), bs = b.shape(), ast = a.strides(), bst = b.strides();
-        int batches = as[0], m = as[1], k = as[2], n = bs[2];
         Tensor out = uninitialized(DType.F32, batches, m, n);
         if (out.numel() == 0) return out;
         if (k == 0) {
@@ -517,20 +534,9 @@ public final class TornadoBackend implements Backend {
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
         int colTiles = (n + edge - 1) / edge;
-        args.set(0, m);
-        args.set(1, n);
-        args.set(2, k);
-        args.set(3, rowTiles);
-        args.set(4, KernelArgs.base(a));
-        args.set(5, ast[0]);
-        args.set(6, ast[1]);
-        args.set(7, ast[2]);
-        args.set(8, KernelArgs.base(b));
-        args.set(9, bst[0]);
-        args.set(10, bst[1]);
-        args.set(11, bst[2]);
-        args.set(12, KernelArgs.base(out));
-        args.set(13, biasC == null ? -1 : KernelArgs.base(biasC));
+        int[] v = {m, n, k, rowTiles, KernelArgs.base(a), aOuter, aRow, aCol, KernelArgs.base(b), bOuter, bRow, bCol, KernelArgs.base(out),
+                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launchTiled(blocked ? Kernel.MATMUL_BLOCKED : Kernel.MATMUL, colTiles, (long) batches * rowTiles);
         return out;
     }

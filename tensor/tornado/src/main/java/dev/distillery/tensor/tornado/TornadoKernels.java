@@ -374,10 +374,22 @@ public final class TornadoKernels {
     }
 
     /**
+     * Arena offset of batch {@code batch} of a matmul operand whose batches have two levels: a[14] inner batches per
+     * outer one, the outer stride at a[outerAt], the inner one at a[innerAt].
+     */
+    static int batchOffset(IntArray a, int batch, int outerAt, int innerAt) {
+        int inner = a.get(14);
+        int outer = batch / inner;
+        return outer * a.get(outerAt) + (batch - outer * inner) * a.get(innerAt);
+    }
+
+    /**
      * Batched matmul C[b] = A[b] B[b] with TILE x TILE tiles in local memory. a[0] M, a[1] N, a[2] K, a[3] row tiles
      * per batch (ceil(M / TILE)), A at a[4] with strides batch a[5], row a[6], col a[7]; B at a[8] with strides a[9],
-     * a[10], a[11]; C (contiguous [B, M, N]) at a[12]; a[13] a contiguous bias [N] added to every row, or -1. Grid: x
-     * over ceil(N / TILE) TILE columns, y over batches x row tiles, both in groups of TILE.
+     * a[10], a[11]; C (contiguous [B, M, N]) at a[12]; a[13] a contiguous bias [N] added to every row, or -1. Batches
+     * may have two levels ({@link #batchOffset}): a[14] inner batches per outer one (1: one level), a[15] and a[16]
+     * the inner batch strides of A and B (a[5], a[9] the outer ones). Grid: x over ceil(N / TILE) TILE columns, y over
+     * batches x row tiles, both in groups of TILE.
      */
     public static void matmul(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
@@ -392,9 +404,9 @@ public final class TornadoKernels {
         int batch = gy / rowTiles;
         int row = (gy - batch * rowTiles) * 16 + ly;
         int col = c.groupIdx * 16 + lx;
-        int aBase = a.get(4) + batch * a.get(5) + row * a.get(6);
+        int aBase = a.get(4) + batchOffset(a, batch, 5, 15) + row * a.get(6);
         int aCol = a.get(7);
-        int bBase = a.get(8) + batch * a.get(9) + col * a.get(11);
+        int bBase = a.get(8) + batchOffset(a, batch, 9, 16) + col * a.get(11);
         int bRow = a.get(10);
         float acc = 0.0f;
         for (int t = 0; t < kk; t += 16) {
@@ -436,10 +448,10 @@ public final class TornadoKernels {
         int batch = gy / rowBlocks;
         int row0 = (gy - batch * rowBlocks) * 64;
         int col0 = c.groupIdx * 64;
-        int aBase = a.get(4) + batch * a.get(5);
+        int aBase = a.get(4) + batchOffset(a, batch, 5, 15);
         int aRow = a.get(6);
         int aCol = a.get(7);
-        int bBase = a.get(8) + batch * a.get(9);
+        int bBase = a.get(8) + batchOffset(a, batch, 9, 16);
         int bRow = a.get(10);
         int bCol = a.get(11);
         int cBase = a.get(12) + batch * m * nn;

@@ -228,6 +228,15 @@ class TornadoVsReferenceTest {
                 Tensor bias = randn(46, DType.F32, n), strided = randn(47, DType.F32, 2 * n).slice(0, 1, 2 * n, 2);
                 assertClose(ref(() -> REF.matmul(at, bt, bias)), down(tornado.matmul(deviceView(at), deviceView(bt), up(bias))), 1e-4, 1e-4, what + " with bias");
                 assertClose(ref(() -> REF.matmul(a, b, strided)), down(tornado.matmul(up(a), up(b), deviceView(strided))), 1e-4, 1e-4, what + " with strided bias");
+                // two batch levels one stride cannot walk: attention's heads, [B, T, h, d] permuted to [B, h, T, d]
+                int heads = 2;
+                Tensor q = randn(48, DType.F32, batches, m, heads, k).permute(0, 2, 1, 3);
+                Tensor kt = randn(49, DType.F32, batches, n, heads, k).permute(0, 2, 3, 1);
+                assertClose(ref(() -> REF.matmulTwoBatchDims(q, kt, null)), down(tornado.matmulTwoBatchDims(deviceView(q), deviceView(kt), null)),
+                        1e-4, 1e-4, what + " two batch levels");
+                Tensor perHead = randn(50, DType.F32, 1, heads, k, n).expand(batches, heads, k, n); // stride-0 outer batch
+                assertClose(ref(() -> REF.matmulTwoBatchDims(q, perHead, bias)), down(tornado.matmulTwoBatchDims(deviceView(q), deviceView(perHead), up(bias))),
+                        1e-4, 1e-4, what + " two batch levels, shared outer batch, bias");
             }
     }
 
