@@ -5,6 +5,7 @@ import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.ReferenceBackend;
+import dev.distillery.tensor.backend.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -370,7 +371,7 @@ final class Norms {
                         double y = (xs[xo + i] - m) * rsd;
                         if (ws != null) y *= ws[wo + ch];
                         if (bs != null) y += bs[bo + ch];
-                        ys[base + i] = silu ? ReferenceBackend.unary(dev.distillery.tensor.backend.UnaryOp.SILU, y, 0, 0) : y;
+                        ys[base + i] = silu ? ReferenceBackend.unary(UnaryOp.SILU, y, 0, 0) : y;
                     }
                     ms[t] = m;
                     rs[t] = rsd;
@@ -387,6 +388,7 @@ final class Norms {
         for (; i < ub; i += L) FloatVector.fromArray(F, x, xo + i).sub(mv).fma(sv, hv).intoArray(y, yo + i);
         for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i] - m, scale, shift);
     }
+
     // ------------------------------------------------------------------------------------------------ norm backward
 
     /** See {@link dev.distillery.tensor.backend.Backend#layerNormBackward}; F32 here, F64 by the reference. */
@@ -425,8 +427,7 @@ final class Norms {
                 float scale = rs[ro + row] * (ws == null ? 1 : ws[wo + ch]), shift = bs == null ? 0 : bs[bo + ch], m = ms[mo + row];
                 for (int i = p * spatial, end = i + spatial; i < end; i++) {
                     float y = (xs[xo + i] - m) * scale + shift;
-                    float s = (float) (1 / (1 + Math.exp(-y)));
-                    os[i] = gs[go + i] * (s * (1 + y * (1 - s)));
+                    os[i] = gs[go + i] * (float) ReferenceBackend.unaryDerivative(UnaryOp.SILU, y, 0, 0);
                 }
             }
         });

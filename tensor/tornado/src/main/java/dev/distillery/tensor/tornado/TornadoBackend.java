@@ -670,8 +670,7 @@ public final class TornadoBackend implements Backend {
                 dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params, silu ? 1 : 0, bc == null ? -1 : KernelArgs.base(bc)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launch1d(Kernel.NORM_BACKWARD, rows);
-        if (affineGrads) {
-            for (int i = 0; i < v.length; i++) args.set(i, v[i]); // the argument buffer is shared: write it again
+        if (affineGrads) { // same arguments, but one work-item per parameter
             args.set(0, params);
             args.set(1, 1);
             plan.launch1d(Kernel.NORM_BACKWARD, params);

@@ -200,16 +200,21 @@ class TornadoVsReferenceTest {
             assertIdentical(ref(() -> REF.reduce(op, withNaN, new int[]{0}, false, 0)), down(tornado.reduce(op, up(withNaN), new int[]{0}, false, 0)), op + " NaN");
     }
 
-    @Test
-    void batchedMatmulOnAwkwardShapesAndLayouts() {
+    /** Runs {@code cases} once with each kernel choice of a tile/blocked setting forced. */
+    private static void underEachKernel(String property, Runnable cases) {
         for (String kernel : new String[]{"tile", "blocked", "auto"}) {
-            System.setProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY, kernel);
+            System.setProperty(property, kernel);
             try {
-                matmulCases();
+                cases.run();
             } finally {
-                System.clearProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY);
+                System.clearProperty(property);
             }
         }
+    }
+
+    @Test
+    void batchedMatmulOnAwkwardShapesAndLayouts() {
+        underEachKernel(TornadoBackend.MATMUL_KERNEL_PROPERTY, this::matmulCases);
     }
 
     private void matmulCases() {
@@ -309,14 +314,7 @@ class TornadoVsReferenceTest {
 
     @Test
     void convolutionAndItsGradientsOnAwkwardShapes() {
-        for (String kernel : new String[]{"tile", "blocked", "auto"}) {
-            System.setProperty(TornadoBackend.CONV_KERNEL_PROPERTY, kernel);
-            try {
-                convCases();
-            } finally {
-                System.clearProperty(TornadoBackend.CONV_KERNEL_PROPERTY);
-            }
-        }
+        underEachKernel(TornadoBackend.CONV_KERNEL_PROPERTY, this::convCases);
     }
 
     private void convCases() {
