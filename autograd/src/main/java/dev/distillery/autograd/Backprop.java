@@ -5,6 +5,7 @@ import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.ReferenceBackend;
 
@@ -49,14 +50,21 @@ final class Backprop {
                 Tensor p = in[0].sub(unreduce(out, shape, l.dims(), l.keepDim())).exp();
                 yield new Tensor[]{p.mul(unreduce(g, shape, l.dims(), l.keepDim()))};
             }
-            case Op.MatMul mm -> in.length > 2
-                    ? new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g), sumTo(g, in[2].shape())}
-                    : new Tensor[]{sumTo(g.matmul(in[1].mT()), in[0].shape()), matmulRightGradient(in[0], in[1], g)};
+            case Op.MatMul mm -> {
+                Tensor gx = sumTo(g.matmul(in[1].mT()), in[0].shape());
+                if (isLinear(in[0], in[1], g)) {
+                    // W and b of x W^T + b in one backend call, dW in the weight's layout (no copy when it becomes weight.grad)
+                    ParamGradients p = Tensor.linearParamGrads(g, in[0], in.length > 2);
+                    yield in.length > 2 ? new Tensor[]{gx, p.weight().mT(), p.bias()} : new Tensor[]{gx, p.weight().mT()};
+                }
+                Tensor gb = sumTo(in[0].mT().matmul(g), in[1].shape());
+                yield in.length > 2 ? new Tensor[]{gx, gb, sumTo(g, in[2].shape())} : new Tensor[]{gx, gb};
+            }
             case Op.Conv2d c -> {
                 Conv2dParams p = c.params();
                 Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p);
-                Tensor gw = Tensor.conv2dWeightGrad(g, in[0], in[1].shape(), p);
-                yield in.length > 2 ? new Tensor[]{gx, gw, g.sum(0, 2, 3)} : new Tensor[]{gx, gw};
+                ParamGradients pg = Tensor.conv2dParamGrads(g, in[0], in[1].shape(), p, in.length > 2);
+                yield in.length > 2 ? new Tensor[]{gx, pg.weight(), pg.bias()} : new Tensor[]{gx, pg.weight()};
             }
             case Op.ConvTranspose2d c -> {
                 // y = A^T x with A the conv2d of the same weight; so dx = A g and dW comes from conv2d's weight
@@ -171,16 +179,12 @@ final class Backprop {
 
     /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */
     /**
-     * The gradient of b in a @ b: a^T g summed over broadcast batch dims. When b is a 2-D transposed view of a
-     * contiguous matrix (Linear's {@code weight.mT()}) it is computed transposed, as (g^T a)^T, so that the
-     * transpose's own backward hands the weight a contiguous gradient (no copy when it becomes {@code weight.grad}):
-     * over the flattened batch in one GEMM when a and g are contiguous, else batched on their strides and summed.
+     * Whether a @ b is Linear's x W^T: b a 2-D transposed view of a contiguous weight, a at least 2-D with g of the
+     * same rank (no broadcast batch). Its parameter gradients then come from {@link Tensor#linearParamGrads}, the
+     * weight's in its own layout, so the transpose's backward hands the weight a contiguous gradient.
      */
-    private static Tensor matmulRightGradient(Tensor a, Tensor b, Tensor g) {
-        if (b.dim() != 2 || a.dim() < 2 || g.dim() != a.dim() || !b.mT().isContiguous()) return sumTo(a.mT().matmul(g), b.shape());
-        if (a.isContiguous() && g.isContiguous())
-            return g.reshape(-1, g.size(g.dim() - 1)).mT().matmul(a.reshape(-1, a.size(a.dim() - 1))).mT();
-        return sumTo(g.mT().matmul(a), new int[]{b.size(1), b.size(0)}).mT();
+    private static boolean isLinear(Tensor a, Tensor b, Tensor g) {
+        return b.dim() == 2 && a.dim() >= 2 && g.dim() == a.dim() && b.mT().isContiguous();
     }
 
     static Tensor sumTo(Tensor g, int[] shape) {

@@ -428,11 +428,12 @@ public class Variable {
 
     // ----------------------------------------------------------------------------------------- views
 
-    public Variable reshape(int... shape) { return apply(new Op.Reshape(value.reshape(shape).shape()), this); }
+    /** A view where the layout allows one, else a copy; the target shape comes from shape arithmetic alone (no copy just to learn it). */
+    public Variable reshape(int... shape) { return apply(new Op.Reshape(Shapes.reshaped("reshape", value.shape(), shape)), this); }
 
     public Variable view(int... shape) { return reshape(shape); }
 
-    public Variable flatten(int start, int end) { return reshape(value.flatten(start, end).shape()); }
+    public Variable flatten(int start, int end) { return reshape(Shapes.flattened("flatten", value.shape(), start, end)); }
 
     public Variable permute(int... order) { return apply(new Op.Permute(order.clone()), this); }
 

@@ -103,6 +103,8 @@ class OpGradCheckTest {
         add("MatMul", "MatMul vector with bias", v -> v[0].matmul(v[1], v[2]), rn(4), rn(4, 3), rn(3));
         add("MatMul", "MatMul permuted input, transposed weight", v -> v[0].transpose(0, 1).matmul(v[1].mT()), rn(3, 2, 4), rn(5, 4));
         add("MatMul", "MatMul vector", v -> v[0].matmul(v[1]), rn(4), rn(4, 3));
+        add("MatMul", "MatMul 4-D permuted input with bias (Linear over leading dims that do not merge)",
+                v -> v[0].permute(0, 2, 1, 3).matmul(v[1].mT(), v[2]), rn(2, 3, 2, 4), rn(5, 4), rn(5));
         add("Conv2d", "Conv2d stride/pad/dilation/groups + bias",
                 v -> v[0].conv2d(v[1], v[2], new Conv2dParams(2, 1, 1, 2, 1, 2, 2, 0, 0)), rn(2, 4, 6, 5), rn(6, 2, 3, 3), rn(6));
         add("Conv2d", "Conv2d 1x1 no bias", v -> v[0].conv2d(v[1], null, Conv2dParams.of(1, 0)), rn(2, 3, 4, 4), rn(5, 3, 1, 1));

@@ -8,6 +8,7 @@ import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.RandomKind;
 import dev.distillery.tensor.backend.ReduceOp;
@@ -319,19 +320,7 @@ public final class Tensor {
 
     /** Flattens dims {@code start..end} (inclusive) into one. */
     public Tensor flatten(int start, int end) {
-        if (shape.length == 0) return reshape(1);
-        int s = Shapes.dim("flatten", start, shape.length), e = Shapes.dim("flatten", end, shape.length);
-        if (e < s) throw new IllegalArgumentException("flatten: end dim " + end + " before start dim " + start);
-        int[] ns = new int[shape.length - (e - s)];
-        int k = 0, m = 1;
-        for (int i = 0; i < shape.length; i++) {
-            if (i < s || i > e) ns[k++] = shape[i];
-            else {
-                m *= shape[i];
-                if (i == e) ns[k++] = m;
-            }
-        }
-        return reshape(ns);
+        return reshape(Shapes.flattened("flatten", shape, start, end));
     }
 
     public Tensor flatten() {
@@ -339,24 +328,7 @@ public final class Tensor {
     }
 
     private int[] inferShape(String op, int[] newShape) {
-        int[] ns = newShape.clone();
-        int infer = -1;
-        long known = 1;
-        for (int i = 0; i < ns.length; i++) {
-            if (ns[i] == -1) {
-                if (infer >= 0) throw new IllegalArgumentException(op + ": more than one -1 in " + Shapes.str(newShape));
-                infer = i;
-            } else if (ns[i] < 0) throw new IllegalArgumentException(op + ": negative size in " + Shapes.str(newShape));
-            else known *= ns[i];
-        }
-        int n = numel();
-        if (infer >= 0) {
-            if (known == 0 || n % known != 0) throw new IllegalArgumentException(op + ": cannot infer -1 in " + Shapes.str(newShape) + " for " + n + " elements (shape " + Shapes.str(shape) + ")");
-            ns[infer] = (int) (n / known);
-        } else if (known != n) {
-            throw new IllegalArgumentException(op + ": shape " + Shapes.str(newShape) + " has " + known + " elements, tensor of shape " + Shapes.str(shape) + " has " + n);
-        }
-        return ns;
+        return Shapes.reshaped(op, shape, newShape);
     }
 
     /** Strides that view this layout as {@code ns}, or null if impossible (PyTorch's computeStride). */
@@ -782,6 +754,30 @@ public final class Tensor {
         return r;
     }
 
+    /**
+     * The parameter gradients of Linear, y = x W^T + b, from its output gradient: the weight gradient [N, C], g^T x
+     * summed over every leading dim (contiguous, the weight's layout), and with {@code withBias} the bias gradient [N],
+     * g summed over the leading dims. x [..., C] and g [..., N] share their leading dims (none, for a single row).
+     * One launch on a device backend ({@link Backend#linearParamGradients}).
+     */
+    public static ParamGradients linearParamGrads(Tensor gradOut, Tensor x, boolean withBias) {
+        gradOut.requireCompute("linearParamGrads");
+        gradOut.requireSame("linearParamGrads", x);
+        int r = x.shape.length;
+        if (r == 0 || gradOut.shape.length != r || !Arrays.equals(Arrays.copyOf(x.shape, r - 1), Arrays.copyOf(gradOut.shape, r - 1)))
+            throw new IllegalArgumentException("linearParamGrads: gradient " + Shapes.str(gradOut.shape) + " and input " + Shapes.str(x.shape)
+                    + " must share their leading dims");
+        return gradOut.backend().linearParamGradients(leadingAsTwo(gradOut), leadingAsTwo(x), withBias);
+    }
+
+    /** t [..., m, c] as [p, m, c]: a view where the dims before m merge (or there are none), else a copy. */
+    private static Tensor leadingAsTwo(Tensor t) {
+        int r = t.shape.length;
+        if (r == 1) return t.unsqueeze(0).unsqueeze(0);
+        if (r == 2) return t.unsqueeze(0);
+        return flattenBatch(t, r - 2, Shapes.numel(Arrays.copyOf(t.shape, r - 2)));
+    }
+
     /** Views [b0.., m, k] as [B, m, k] when the batch dims collapse; copies otherwise. */
     private static Tensor flattenBatch(Tensor t, int batchRank, int nb) {
         if (batchRank == 0) return t.unsqueeze(0);
@@ -847,6 +843,11 @@ public final class Tensor {
 
     /** Gradient of {@link #conv2d} w.r.t. its weight, of shape {@code weightShape} (the backward pass). */
     public static Tensor conv2dWeightGrad(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
+        conv2dWeightGradChecks(gradOut, x, weightShape, p);
+        return gradOut.backend().conv2dBackwardWeight(gradOut, x, weightShape.clone(), p);
+    }
+
+    private static void conv2dWeightGradChecks(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
         gradOut.requireCompute("conv2dWeightGrad");
         gradOut.requireSame("conv2dWeightGrad", x);
         gradOut.requireRank("conv2dWeightGrad", 4, "gradient");
@@ -854,7 +855,16 @@ public final class Tensor {
         if (weightShape.length != 4 || gradOut.shape[1] != weightShape[0] || x.shape[1] != weightShape[1] * p.groups() || gradOut.shape[0] != x.shape[0])
             throw new IllegalArgumentException("conv2dWeightGrad: gradient " + Shapes.str(gradOut.shape) + ", input " + Shapes.str(x.shape)
                     + " and weight shape " + Shapes.str(weightShape) + " do not match with groups=" + p.groups());
-        return gradOut.backend().conv2dBackwardWeight(gradOut, x, weightShape.clone(), p);
+    }
+
+    /**
+     * {@link #conv2dWeightGrad} and, with {@code withBias}, the bias gradient [O] ({@code gradOut} summed over batch,
+     * height and width): one launch on a device backend ({@link Backend#conv2dParamGradients}).
+     */
+    public static ParamGradients conv2dParamGrads(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p, boolean withBias) {
+        if (!withBias) return new ParamGradients(conv2dWeightGrad(gradOut, x, weightShape, p), null);
+        conv2dWeightGradChecks(gradOut, x, weightShape, p);
+        return gradOut.backend().conv2dParamGradients(gradOut, x, weightShape.clone(), p, true);
     }
 
     /** Transposed convolution; {@code weight} [C, O/groups, kH, kW] as in PyTorch, bias [O] or null. */

@@ -84,6 +84,32 @@ public interface Backend {
     /** Gradient of conv2d w.r.t. its weight, of shape {@code weightShape}. */
     Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p);
 
+    /**
+     * conv2d's weight gradient ({@link #conv2dBackwardWeight}) and, with {@code withBias}, its bias gradient
+     * {@code gradOut} summed over batch, height and width ([O]). A device backend computes both in one launch: the bias
+     * gradient is one more column of the weight gradient's implicit GEMM, against a column of ones. By default, the
+     * weight gradient and then a reduction.
+     */
+    default ParamGradients conv2dParamGradients(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p, boolean withBias) {
+        Tensor weight = conv2dBackwardWeight(gradOut, x, weightShape, p);
+        return new ParamGradients(weight, withBias ? reduce(ReduceOp.SUM, gradOut, new int[]{0, 2, 3}, false, 0) : null);
+    }
+
+    /**
+     * Linear's parameter gradients, for y = x W^T + b, from the output gradient g [P, M, N] and the input x [P, M, C]
+     * (any strides): the weight gradient, sum over p and m of g[p, m]^T x[p, m], as a contiguous [N, C] (the weight's
+     * own layout) and, with {@code withBias}, the bias gradient, g summed over p and m ([N]). A device backend computes
+     * both in one launch: one GEMM whose reduction walks both leading dims (no copy where they do not merge, no batch
+     * of partial products to sum), with the bias gradient as one more output column, against a column of ones. By
+     * default, the leading dims flattened (a copy where they do not merge), one GEMM, then a reduction.
+     */
+    default ParamGradients linearParamGradients(Tensor gradOut, Tensor x, boolean withBias) {
+        int[] gs = gradOut.shape(), xs = x.shape();
+        Tensor g2 = gradOut.reshape(1, gs[0] * gs[1], gs[2]), x2 = x.reshape(1, xs[0] * xs[1], xs[2]);
+        Tensor weight = matmul(g2.mT(), x2).view(gs[2], xs[2]);
+        return new ParamGradients(weight, withBias ? reduce(ReduceOp.SUM, gradOut, new int[]{0, 1}, false, 0) : null);
+    }
+
     /** Average pool over [N, C, H, W]. */
     Tensor avgPool2d(Tensor x, Pool2dParams p);
 

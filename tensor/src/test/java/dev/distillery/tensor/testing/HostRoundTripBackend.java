@@ -12,6 +12,7 @@ import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.RandomKind;
 import dev.distillery.tensor.backend.ReduceOp;
@@ -124,6 +125,18 @@ public final class HostRoundTripBackend implements Backend {
     @Override
     public Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
         return down(device.conv2dBackwardWeight(up(gradOut), up(x), weightShape, p));
+    }
+
+    @Override
+    public ParamGradients conv2dParamGradients(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p, boolean withBias) {
+        ParamGradients r = device.conv2dParamGradients(up(gradOut), up(x), weightShape, p, withBias);
+        return new ParamGradients(down(r.weight()), down(r.bias()));
+    }
+
+    @Override
+    public ParamGradients linearParamGradients(Tensor gradOut, Tensor x, boolean withBias) {
+        ParamGradients r = device.linearParamGradients(up(gradOut), up(x), withBias);
+        return new ParamGradients(down(r.weight()), down(r.bias()));
     }
 
     @Override public Tensor avgPool2d(Tensor x, Pool2dParams p) { return down(device.avgPool2d(up(x), p)); }

@@ -6,12 +6,19 @@ import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backend;
+import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.ParamGradients;
+import dev.distillery.tensor.backend.ReduceOp;
 import dev.distillery.tensor.backend.ReferenceBackend;
 import dev.distillery.tensor.backend.UnaryOp;
 import dev.distillery.tensor.testing.TensorAsserts;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
-/** The backward and optimiser kernels (unaryBackward, scatterAdd, adamStep, adamSteps, sumOfSquares, scaled, emaUpdate) against the scalar reference on awkward shapes. */
+/**
+ * The backward and optimiser kernels (unaryBackward, scatterAdd, Linear's and conv2d's parameter gradients, adamStep,
+ * adamSteps, sumOfSquares, scaled, emaUpdate) against the scalar reference on awkward shapes.
+ */
 class CpuGradientsVsReferenceTest {
     private static final Backend CPU = BackendUnderTest.get(), REF = ReferenceBackend.INSTANCE;
 
@@ -175,5 +182,57 @@ class CpuGradientsVsReferenceTest {
                         TensorAsserts.assertClose(REF.softmaxBackward(y, g, d, log), CPU.softmaxBackward(y, g, d, log), dt == DType.F64 ? 1e-12 : 2e-5, 1e-6,
                                 "softmaxBackward " + dt + (log ? " log" : "") + " dim " + d + " " + TensorAsserts.str(shape));
                     }
+    }
+    @Test
+    void linearParameterGradientsMatchSumsOverEveryLeadingIndex() {
+        long seed = 400;
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            // {P, M, N, C}: single rows, one leading index, edges of the device kernels' 16 and 64 blocks, no rows at all
+            for (int[] s : new int[][]{{1, 1, 1, 1}, {1, 7, 3, 5}, {3, 17, 33, 9}, {2, 1, 4, 6}, {2, 70, 65, 66}, {2, 0, 3, 4}}) {
+                int p = s[0], m = s[1], n = s[2], c = s[3];
+                // contiguous; attention's [B, HW, C] views of [B, C, HW] (leading dims no stride walks); strided; shared
+                Tensor[] gs = {TensorAsserts.randn(seed, dt, p, m, n), TensorAsserts.randn(seed + 1, dt, p, n, m).transpose(1, 2)};
+                Tensor[] xs = {TensorAsserts.randnStrided(seed + 2, dt, p, m, c), TensorAsserts.randn(seed + 3, dt, p, c, m).transpose(1, 2),
+                        TensorAsserts.randn(seed + 4, dt, 1, m, c).expand(p, m, c)};
+                seed += 5;
+                for (int gi = 0; gi < gs.length; gi++)
+                    for (int xi = 0; xi < xs.length; xi++) {
+                        double[] g = gs[gi].contiguous().toDoubleArray(), x = xs[xi].contiguous().toDoubleArray();
+                        double[] w = new double[n * c], b = new double[n];
+                        for (int r = 0; r < p * m; r++)
+                            for (int o = 0; o < n; o++) {
+                                b[o] += g[r * n + o];
+                                for (int i = 0; i < c; i++) w[o * c + i] += g[r * n + o] * x[r * c + i];
+                            }
+                        String what = dt + " " + TensorAsserts.str(s) + " g layout " + gi + " x layout " + xi;
+                        double tol = dt == DType.F64 ? 1e-11 : 1e-4;
+                        ParamGradients got = CPU.linearParamGradients(gs[gi], xs[xi], true);
+                        TensorAsserts.assertClose(Tensor.of(w, n, c).to(dt), got.weight(), tol, tol, "weight gradient " + what);
+                        TensorAsserts.assertClose(Tensor.of(b, n).to(dt), got.bias(), tol, tol, "bias gradient " + what);
+                        ParamGradients noBias = CPU.linearParamGradients(gs[gi], xs[xi], false);
+                        TensorAsserts.assertClose(Tensor.of(w, n, c).to(dt), noBias.weight(), tol, tol, "weight gradient without bias " + what);
+                        Assertions.assertNull(noBias.bias(), "no bias gradient asked for");
+                    }
+            }
+    }
+
+    @Test
+    void convParameterGradientsMatchTheReference() {
+        long seed = 500;
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
+            // {batch, C, H, W, O, kH, kW, stride, pad, dilation, groups}; the last one fills the device's 64 x 64 blocks
+            for (int[] k : new int[][]{{1, 1, 5, 5, 1, 3, 3, 1, 1, 1, 1}, {2, 4, 8, 8, 6, 3, 3, 2, 1, 1, 2}, {2, 5, 11, 10, 17, 4, 4, 3, 1, 1, 1},
+                    {3, 132, 11, 13, 140, 3, 2, 2, 1, 2, 2}}) {
+                Conv2dParams cp = new Conv2dParams(k[7], k[7], k[8], k[8], k[9], k[9], k[10], 0, 0);
+                Tensor x = TensorAsserts.randnStrided(seed++, dt, k[0], k[1], k[2], k[3]);
+                int[] ws = {k[4], k[1] / k[10], k[5], k[6]};
+                int[] ys = REF.conv2d(x, TensorAsserts.randn(seed++, dt, ws), null, cp).shape();
+                Tensor g = TensorAsserts.randn(seed++, dt, ys);
+                String what = dt + " " + java.util.Arrays.toString(k);
+                double tol = dt == DType.F64 ? 1e-10 : 2e-4;
+                ParamGradients got = CPU.conv2dParamGradients(g, x, ws, cp, true);
+                TensorAsserts.assertClose(REF.conv2dBackwardWeight(g, x, ws, cp), got.weight(), tol, tol, "conv weight gradient " + what);
+                TensorAsserts.assertClose(REF.reduce(ReduceOp.SUM, g, new int[]{0, 2, 3}, false, 0), got.bias(), tol, tol, "conv bias gradient " + what);
+            }
     }
 }

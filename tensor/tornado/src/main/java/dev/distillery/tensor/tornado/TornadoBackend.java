@@ -15,6 +15,7 @@ import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.RandomKind;
 import dev.distillery.tensor.backend.RangeAllocator;
@@ -529,16 +530,59 @@ public final class TornadoBackend implements Backend {
             return bias == null ? out : binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
         }
         Tensor biasC = bias == null ? null : contiguous(bias);
-        // 64 x 64 register-blocked kernel where the output is big enough to fill its blocks, else 16 x 16 tiles.
-        boolean blocked = useBlocked(MATMUL_KERNEL_PROPERTY, m, n);
+        int[] v = {m, n, k, 0, KernelArgs.base(a), aOuter, aRow, aCol, KernelArgs.base(b), bOuter, bRow, bCol, KernelArgs.base(out),
+                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner, k, 0, 0, -1};
+        for (int i = 0; i < v.length; i++) args.set(i, v[i]);
+        launchMatmul(batches, m, n);
+        return out;
+    }
+
+    /**
+     * Launches the matmul kernel whose arguments are set (a[3] is set here): the 64 x 64 register-blocked one where the
+     * output is big enough to fill its blocks, else 16 x 16 tiles; {@code columns} output columns per product.
+     */
+    private void launchMatmul(int batches, int m, int columns) {
+        boolean blocked = useBlocked(MATMUL_KERNEL_PROPERTY, m, columns);
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
-        int colTiles = (n + edge - 1) / edge;
-        int[] v = {m, n, k, rowTiles, KernelArgs.base(a), aOuter, aRow, aCol, KernelArgs.base(b), bOuter, bRow, bCol, KernelArgs.base(out),
-                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner};
+        args.set(3, rowTiles);
+        plan.launchTiled(blocked ? Kernel.MATMUL_BLOCKED : Kernel.MATMUL, (columns + edge - 1) / edge, (long) batches * rowTiles);
+    }
+
+    /**
+     * One launch for both: the weight gradient g^T x as a GEMM whose reduction index walks both leading dims of g
+     * [P, M, N] and x [P, M, C] (two levels where one stride cannot walk them, {@link TornadoKernels#kOffset}), and the
+     * bias gradient as its extra column of ones.
+     */
+    @Override
+    public synchronized ParamGradients linearParamGradients(Tensor gradOut, Tensor x, boolean withBias) {
+        requireFloat("linearParamGradients", gradOut, x);
+        int[] gs = gradOut.shape(), gst = gradOut.strides(), xs = x.shape(), xst = x.strides();
+        int p = gs[0], rows = gs[1], n = gs[2], c = xs[2];
+        Tensor weight = uninitialized(DType.F32, n, c);
+        Tensor bias = withBias ? uninitialized(DType.F32, n) : null;
+        int k = p * rows;
+        if (k == 0) {
+            fill(weight, 0);
+            if (bias != null) fill(bias, 0);
+            return new ParamGradients(weight, bias);
+        }
+        if (weight.numel() == 0 && bias == null) return new ParamGradients(weight, null);
+        // K = (p, m): one level when the p stride is m m-strides in both operands (or either count is 1)
+        int kInner = rows, gInner = gst[1], xInner = xst[1];
+        if (rows == 1) {
+            kInner = k;
+            gInner = gst[0];
+            xInner = xst[0];
+        } else if (p == 1 || (gst[0] == rows * gst[1] && xst[0] == rows * xst[1])) {
+            kInner = k;
+        }
+        // A = g^T [N, K]: row stride g's column stride; B = x [K, C].
+        int[] v = {n, c, k, 0, KernelArgs.base(gradOut), 0, gst[2], gInner, KernelArgs.base(x), 0, xInner, xst[2], KernelArgs.base(weight), -1,
+                1, 0, 0, kInner, gst[0], xst[0], bias == null ? -1 : KernelArgs.base(bias)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
-        plan.launchTiled(blocked ? Kernel.MATMUL_BLOCKED : Kernel.MATMUL, colTiles, (long) batches * rowTiles);
-        return out;
+        launchMatmul(1, n, bias == null ? c : c + 1);
+        return new ParamGradients(weight, bias);
     }
 
     // ------------------------------------------------------------------------------------------------ softmax, norms
@@ -896,7 +940,7 @@ public final class TornadoBackend implements Backend {
     @Override
     public synchronized Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
         requireFloat("conv2d", x, weight);
-        Tensor xc = contiguous(x), wc = contiguous(weight), bc = bias == null ? null : contiguous(bias);
+        Tensor xc = samplesContiguous(x), wc = contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] xs = x.shape(), ws = weight.shape();
         int oh = Conv2dParams.convOut(xs[2], ws[2], p.strideH(), p.padH(), p.dilationH());
         int ow = Conv2dParams.convOut(xs[3], ws[3], p.strideW(), p.padW(), p.dilationW());
@@ -910,7 +954,7 @@ public final class TornadoBackend implements Backend {
     @Override
     public synchronized Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
         requireFloat("conv2dBackwardInput", gradOut, weight);
-        Tensor gc = contiguous(gradOut), wc = contiguous(weight);
+        Tensor gc = samplesContiguous(gradOut), wc = contiguous(weight);
         int[] ws = weight.shape(), gs = gradOut.shape();
         Tensor out = uninitialized(DType.F32, inputShape);
         if (out.numel() == 0) return out;
@@ -921,19 +965,43 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public synchronized Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p) {
+        return conv2dParamGradients(gradOut, x, weightShape, p, false).weight();
+    }
+
+    /** The bias gradient as one more column of the weight gradient's GEMM (against ones): one launch for both. */
+    @Override
+    public synchronized ParamGradients conv2dParamGradients(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p, boolean withBias) {
         requireFloat("conv2dBackwardWeight", gradOut, x);
-        Tensor gc = contiguous(gradOut), xc = contiguous(x);
+        Tensor gc = samplesContiguous(gradOut), xc = samplesContiguous(x);
         int[] xs = x.shape(), gs = gradOut.shape();
         Tensor out = uninitialized(DType.F32, weightShape);
-        if (out.numel() == 0) return out;
+        Tensor bias = withBias ? uninitialized(DType.F32, weightShape[0]) : null;
+        if (out.numel() == 0 && bias == null) return new ParamGradients(out, null);
         int og = weightShape[0] / p.groups();
         int k = xs[0] * gs[2] * gs[3];
         if (k == 0) {
             fill(out, 0);
-            return out;
+            if (bias != null) fill(bias, 0);
+            return new ParamGradients(out, bias);
         }
-        convLaunch(2, og, weightShape[1] * weightShape[2] * weightShape[3], k, p, xs, weightShape, gs[2], gs[3], xc, null, gc, null, out);
-        return out;
+        convLaunch(2, og, weightShape[1] * weightShape[2] * weightShape[3], k, p, xs, weightShape, gs[2], gs[3], xc, null, gc, bias, out);
+        return new ParamGradients(out, bias);
+    }
+
+    /**
+     * t [N, C, H, W] itself when each sample is contiguous, as in a channel slice of a concat's gradient (the conv
+     * kernels take a sample stride), else a contiguous copy.
+     */
+    private Tensor samplesContiguous(Tensor t) {
+        int[] sh = t.shape(), st = t.strides();
+        boolean samples = (sh[3] == 1 || st[3] == 1) && (sh[2] == 1 || st[2] == sh[3]) && (sh[1] == 1 || st[1] == sh[2] * sh[3]);
+        return samples ? t : contiguousCopy(t);
+    }
+
+    /** The distance between samples of a {@link #samplesContiguous} tensor (any value serves a single sample). */
+    private static int sampleStride(Tensor t) {
+        int[] sh = t.shape();
+        return sh[0] == 1 ? sh[1] * sh[2] * sh[3] : t.strides()[0];
     }
 
     /** {@code -Ddistillery.tornado.conv=auto|tile|blocked}: which conv kernel (read per call; tests force each one). */
@@ -950,11 +1018,13 @@ public final class TornadoBackend implements Backend {
         boolean blocked = useBlocked(CONV_KERNEL_PROPERTY, m, n);
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
-        int colTiles = (n + edge - 1) / edge;
+        int columns = mode == 2 && bias != null ? n + 1 : n; // a weight gradient's extra column: the bias gradient
+        int colTiles = (columns + edge - 1) / edge;
         int[] v = {mode, m, n, k, rowTiles, x == null ? 0 : KernelArgs.base(x), w == null ? 0 : KernelArgs.base(w),
                 gradOut == null ? 0 : KernelArgs.base(gradOut), bias == null ? -1 : KernelArgs.base(bias), KernelArgs.base(out),
                 xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], oh, ow, ws[0] / p.groups(),
-                p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW()};
+                p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW(), columns - n,
+                x == null ? 0 : sampleStride(x), gradOut == null ? 0 : sampleStride(gradOut)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launchTiled(blocked ? Kernel.CONV_BLOCKED : Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
     }

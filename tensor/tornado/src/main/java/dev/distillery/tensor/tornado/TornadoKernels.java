@@ -384,12 +384,29 @@ public final class TornadoKernels {
     }
 
     /**
+     * Offset of reduction index k of a matmul operand whose K has two levels (Linear's weight gradient over [P, M]
+     * leading dims that one stride cannot walk): k = outer kInner + inner, at outer outerStride + inner innerStride.
+     * With kInner >= kk (one level, the usual case) simply k innerStride, without a division.
+     */
+    static int kOffset(int k, int kk, int kInner, int innerStride, int outerStride) {
+        int off = k * innerStride;
+        if (kInner < kk) {
+            int outer = k / kInner;
+            off = outer * outerStride + (k - outer * kInner) * innerStride;
+        }
+        return off;
+    }
+
+    /**
      * Batched matmul C[b] = A[b] B[b] with TILE x TILE tiles in local memory. a[0] M, a[1] N, a[2] K, a[3] row tiles
      * per batch (ceil(M / TILE)), A at a[4] with strides batch a[5], row a[6], col a[7]; B at a[8] with strides a[9],
      * a[10], a[11]; C (contiguous [B, M, N]) at a[12]; a[13] a contiguous bias [N] added to every row, or -1. Batches
      * may have two levels ({@link #batchOffset}): a[14] inner batches per outer one (1: one level), a[15] and a[16]
-     * the inner batch strides of A and B (a[5], a[9] the outer ones). Grid: x over ceil(N / TILE) TILE columns, y over
-     * batches x row tiles, both in groups of TILE.
+     * the inner batch strides of A and B (a[5], a[9] the outer ones). K may have two levels ({@link #kOffset}): a[17]
+     * the inner count (K: one level), a[18] and a[19] the outer K strides of A and B (a[7] and a[10] the inner ones).
+     * a[20] >= 0: B has one more column, of ones, whose output column goes to the contiguous [B, M] at a[20] instead
+     * of C (the bias gradient of Linear: the row sums of A). Grid: x over ceil(N / TILE) TILE columns (N + 1 with the
+     * column of ones), y over batches x row tiles, both in groups of TILE.
      */
     public static void matmul(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
@@ -408,16 +425,21 @@ public final class TornadoKernels {
         int aCol = a.get(7);
         int bBase = a.get(8) + batchOffset(a, batch, 9, 16) + col * a.get(11);
         int bRow = a.get(10);
+        int kInner = a.get(17);
+        int aKOuter = a.get(18);
+        int bKOuter = a.get(19);
+        int onesAt = a.get(20);
         float acc = 0.0f;
         for (int t = 0; t < kk; t += 16) {
             c.localBarrier(); // leading, as in convBlocked
             int ka = t + lx;
             float va = 0.0f;
-            if (row < m && ka < kk) va = f.get(aBase + ka * aCol);
+            if (row < m && ka < kk) va = f.get(aBase + kOffset(ka, kk, kInner, aCol, aKOuter));
             tileA[ly * 16 + lx] = va;
             int kb = t + ly;
             float vb = 0.0f;
-            if (kb < kk && col < nn) vb = f.get(bBase + kb * bRow);
+            if (kb < kk && col < nn) vb = f.get(bBase + kOffset(kb, kk, kInner, bRow, bKOuter));
+            else if (kb < kk && col == nn && onesAt >= 0) vb = 1.0f;
             tileB[ly * 16 + lx] = vb;
             c.localBarrier();
             for (int q = 0; q < 16; q++) acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
@@ -425,6 +447,8 @@ public final class TornadoKernels {
         if (row < m && col < nn) {
             if (a.get(13) >= 0) acc += f.get(a.get(13) + col);
             f.set(a.get(12) + (batch * m + row) * nn + col, acc);
+        } else if (row < m && col == nn && onesAt >= 0) {
+            f.set(onesAt + batch * m + row, acc);
         }
     }
 
@@ -432,7 +456,7 @@ public final class TornadoKernels {
      * Batched matmul with 64 x 64 output blocks per work-group of 16 x 16: each work-item accumulates a 4 x 4 register
      * tile (rows ly + 16 i, columns lx + 16 j, so loads and stores stay coalesced) over K in steps of 16, with the A
      * and B panels in local memory. Same argument layout as {@link #matmul}, but a[3] counts 64-row blocks per batch;
-     * the grid has ceil(N / 64) x (batches x row blocks) groups.
+     * the grid has ceil(N / 64) x (batches x row blocks) groups (ceil((N + 1) / 64) with the column of ones).
      */
     public static void matmulBlocked(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(1024);
@@ -455,6 +479,10 @@ public final class TornadoKernels {
         int bRow = a.get(10);
         int bCol = a.get(11);
         int cBase = a.get(12) + batch * m * nn;
+        int kInner = a.get(17);
+        int aKOuter = a.get(18);
+        int bKOuter = a.get(19);
+        int onesAt = a.get(20);
         float c00 = 0.0f;
         float c01 = 0.0f;
         float c02 = 0.0f;
@@ -478,12 +506,13 @@ public final class TornadoKernels {
                 int r = idx / 16;
                 int k = idx - r * 16;
                 float va = 0.0f;
-                if (row0 + r < m && t + k < kk) va = f.get(aBase + (row0 + r) * aRow + (t + k) * aCol);
+                if (row0 + r < m && t + k < kk) va = f.get(aBase + (row0 + r) * aRow + kOffset(t + k, kk, kInner, aCol, aKOuter));
                 tileA[idx] = va;
                 int kb = idx / 64;
                 int cb = idx - kb * 64;
                 float vb = 0.0f;
-                if (t + kb < kk && col0 + cb < nn) vb = f.get(bBase + (t + kb) * bRow + (col0 + cb) * bCol);
+                if (t + kb < kk && col0 + cb < nn) vb = f.get(bBase + kOffset(t + kb, kk, kInner, bRow, bKOuter) + (col0 + cb) * bCol);
+                else if (t + kb < kk && col0 + cb == nn && onesAt >= 0) vb = 1.0f;
                 tileB[idx] = vb;
             }
             c.localBarrier();
@@ -545,22 +574,55 @@ public final class TornadoKernels {
             c23 += bias3;
             c33 += bias3;
         }
-        if (r0 < m && col0 + lx + 0 < nn) f.set(cBase + r0 * nn + col0 + lx + 0, c00);
-        if (r0 < m && col0 + lx + 16 < nn) f.set(cBase + r0 * nn + col0 + lx + 16, c01);
-        if (r0 < m && col0 + lx + 32 < nn) f.set(cBase + r0 * nn + col0 + lx + 32, c02);
-        if (r0 < m && col0 + lx + 48 < nn) f.set(cBase + r0 * nn + col0 + lx + 48, c03);
-        if (r1 < m && col0 + lx + 0 < nn) f.set(cBase + r1 * nn + col0 + lx + 0, c10);
-        if (r1 < m && col0 + lx + 16 < nn) f.set(cBase + r1 * nn + col0 + lx + 16, c11);
-        if (r1 < m && col0 + lx + 32 < nn) f.set(cBase + r1 * nn + col0 + lx + 32, c12);
-        if (r1 < m && col0 + lx + 48 < nn) f.set(cBase + r1 * nn + col0 + lx + 48, c13);
-        if (r2 < m && col0 + lx + 0 < nn) f.set(cBase + r2 * nn + col0 + lx + 0, c20);
-        if (r2 < m && col0 + lx + 16 < nn) f.set(cBase + r2 * nn + col0 + lx + 16, c21);
-        if (r2 < m && col0 + lx + 32 < nn) f.set(cBase + r2 * nn + col0 + lx + 32, c22);
-        if (r2 < m && col0 + lx + 48 < nn) f.set(cBase + r2 * nn + col0 + lx + 48, c23);
-        if (r3 < m && col0 + lx + 0 < nn) f.set(cBase + r3 * nn + col0 + lx + 0, c30);
-        if (r3 < m && col0 + lx + 16 < nn) f.set(cBase + r3 * nn + col0 + lx + 16, c31);
-        if (r3 < m && col0 + lx + 32 < nn) f.set(cBase + r3 * nn + col0 + lx + 32, c32);
-        if (r3 < m && col0 + lx + 48 < nn) f.set(cBase + r3 * nn + col0 + lx + 48, c33);
+        // Output column q of row r at base_q + r * mul_q: C's row-major [M, N], or for the column of ones (q == N) the
+        // row sums at a[20].
+        int cols = nn;
+        if (onesAt >= 0) cols = nn + 1;
+        int q0 = col0 + lx + 0;
+        int q1 = col0 + lx + 16;
+        int q2 = col0 + lx + 32;
+        int q3 = col0 + lx + 48;
+        int base0 = cBase + q0;
+        int base1 = cBase + q1;
+        int base2 = cBase + q2;
+        int base3 = cBase + q3;
+        int mul0 = nn;
+        int mul1 = nn;
+        int mul2 = nn;
+        int mul3 = nn;
+        int sums = onesAt + batch * m;
+        if (q0 == nn) {
+            base0 = sums;
+            mul0 = 1;
+        }
+        if (q1 == nn) {
+            base1 = sums;
+            mul1 = 1;
+        }
+        if (q2 == nn) {
+            base2 = sums;
+            mul2 = 1;
+        }
+        if (q3 == nn) {
+            base3 = sums;
+            mul3 = 1;
+        }
+        if (r0 < m && q0 < cols) f.set(base0 + r0 * mul0, c00);
+        if (r0 < m && q1 < cols) f.set(base1 + r0 * mul1, c01);
+        if (r0 < m && q2 < cols) f.set(base2 + r0 * mul2, c02);
+        if (r0 < m && q3 < cols) f.set(base3 + r0 * mul3, c03);
+        if (r1 < m && q0 < cols) f.set(base0 + r1 * mul0, c10);
+        if (r1 < m && q1 < cols) f.set(base1 + r1 * mul1, c11);
+        if (r1 < m && q2 < cols) f.set(base2 + r1 * mul2, c12);
+        if (r1 < m && q3 < cols) f.set(base3 + r1 * mul3, c13);
+        if (r2 < m && q0 < cols) f.set(base0 + r2 * mul0, c20);
+        if (r2 < m && q1 < cols) f.set(base1 + r2 * mul1, c21);
+        if (r2 < m && q2 < cols) f.set(base2 + r2 * mul2, c22);
+        if (r2 < m && q3 < cols) f.set(base3 + r2 * mul3, c23);
+        if (r3 < m && q0 < cols) f.set(base0 + r3 * mul0, c30);
+        if (r3 < m && q1 < cols) f.set(base1 + r3 * mul1, c31);
+        if (r3 < m && q2 < cols) f.set(base2 + r3 * mul2, c32);
+        if (r3 < m && q3 < cols) f.set(base3 + r3 * mul3, c33);
     }
 
     /**
@@ -858,8 +920,11 @@ public final class TornadoKernels {
      * {@link #matmul}; contiguous tensors. a[0] mode: 0 forward (M = O/g, N = batch x outH x outW, K = C/g x kH x kW),
      * 1 input gradient (M = C/g, N = batch x H x W, K = O/g x kH x kW; the stride's holes read as 0), 2 weight gradient
      * (M = O/g, N = C/g x kH x kW, K = batch x outH x outW). a[1] M, a[2] N, a[3] K, a[4] row tiles per group, a[5] x,
-     * a[6] weight, a[7] gradOut, a[8] bias (-1: none), a[9] result, a[10..26] batch, C, H, W, O, C/g, kH, kW, outH,
-     * outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW.
+     * a[6] weight, a[7] gradOut, a[8] the bias (-1: none; mode 0 adds it, mode 2 writes its gradient there: B gets one
+     * more column, of ones, so that output column N holds the gradient's sums over K), a[9] result, a[10..26] batch,
+     * C, H, W, O, C/g, kH, kW, outH, outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW; a[27] 1 for that
+     * column of ones (mode 2 with a bias), else 0; a[28] and a[29] the sample (batch) strides of x and gradOut, whose
+     * samples are contiguous [C, H, W] and [O, outH, outW] (a channel slice of a concat's gradient needs no copy).
      *
      * <p>The arguments are read once into registers, and each work-item decodes its own fixed row (A loads) and column
      * (B loads) before the K loop, so the loop decodes only k: reading the arguments per element from global memory
@@ -868,6 +933,8 @@ public final class TornadoKernels {
     public static void conv(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
         float[] tileB = c.allocateFloatLocalArray(256);
+        int xN = a.get(28);
+        int gN = a.get(29);
         int lx = c.localIdx;
         int ly = c.localIdy;
         int mode = a.get(0);
@@ -942,7 +1009,7 @@ public final class TornadoKernels {
                     va = f.get(aBase + (g * og + oc) * cg * khw + (ka - oc * khw));
                 } else {
                     int b = ka / ohw;
-                    va = f.get(aBase + b * o * ohw + (ka - b * ohw));
+                    va = f.get(aBase + b * gN + (ka - b * ohw));
                 }
             }
             tileA[ly * 16 + lx] = va;
@@ -956,7 +1023,7 @@ public final class TornadoKernels {
                     int j = rem - i * kw;
                     int iy = by * sh - ph + i * dh;
                     int ix = bx * sw - pw + j * dw;
-                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + ((bb * ch + g * cg + ic) * h + iy) * w + ix);
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + bb * xN + ((g * cg + ic) * h + iy) * w + ix);
                 } else if (mode == 1) {
                     int oc = kb / khw;
                     int rem = kb - oc * khw;
@@ -967,7 +1034,7 @@ public final class TornadoKernels {
                     if (ty >= 0 && tx >= 0) {
                         int y = ty / sh;
                         int x = tx / sw;
-                        if (y * sh == ty && x * sw == tx && y < oh && x < ow) vb = f.get(gOff + ((bb * o + g * og + oc) * oh + y) * ow + x);
+                        if (y * sh == ty && x * sw == tx && y < oh && x < ow) vb = f.get(gOff + bb * gN + ((g * og + oc) * oh + y) * ow + x);
                     }
                 } else {
                     int b = kb / ohw;
@@ -976,8 +1043,10 @@ public final class TornadoKernels {
                     int x = p - y * ow;
                     int iy = y * sh - ph + bi * dh;
                     int ix = x * sw - pw + bj * dw;
-                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + ((b * ch + g * cg + bic) * h + iy) * w + ix);
+                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(xOff + b * xN + ((g * cg + bic) * h + iy) * w + ix);
                 }
+            } else if (kb < kk && col == nn && a.get(27) == 1) {
+                vb = 1.0f;
             }
             tileB[ly * 16 + lx] = vb;
             c.localBarrier();
@@ -993,6 +1062,8 @@ public final class TornadoKernels {
             } else {
                 f.set(a.get(9) + (g * og + row) * nn + col, acc);
             }
+        } else if (row < m && col == nn && a.get(27) == 1) {
+            f.set(a.get(8) + g * og + row, acc);
         }
     }
 
@@ -1000,7 +1071,8 @@ public final class TornadoKernels {
      * {@link #conv} with {@link #matmulBlocked}'s register blocking: 64 x 64 outputs per work-group of 16 x 16, each
      * work-item accumulating a 4 x 4 register tile (rows ly + 16 i, columns lx + 16 j of the block) over K in steps of
      * 16, with the 64 x 16 A panel and the 16 x 64 B panel in local memory. Same argument layout as {@link #conv}, except
-     * that a[4] counts 64-row blocks per group; the grid has ceil(N / 64) x (groups x row blocks) work-groups.
+     * that a[4] counts 64-row blocks per group; the grid has ceil(N / 64) x (groups x row blocks) work-groups
+     * (ceil((N + 1) / 64) for a weight gradient with its bias's).
      *
      * <p>Each work-item loads panel elements p * 256 + tid (p = 0..3, tid = 16 ly + lx). In A that is row 16 p + ly,
      * column lx: one k per step for all four rows, so the k decode (modes 1 and 2) is done once per step and the rows
@@ -1047,6 +1119,12 @@ public final class TornadoKernels {
         int g = gy / rowBlocks;
         int row0 = (gy - g * rowBlocks) * 64;
         int col0 = c.groupIdx * 64;
+        int biasOff = a.get(8);
+        // 1: the bias gradient as output column N (mode 2 with a bias). An argument, not derived here: TornadoVM 5.2
+        // compiled (mode == 2 && biasOff >= 0), tested again after the K loop, as (mode == 2 || biasOff < 0) negated.
+        int onesColumn = a.get(27);
+        int xN = a.get(28);
+        int gN = a.get(29);
         // A element (row0 + r, k) sits at aBase + r * aStride + hi * aHiStride + lo, with k = hi * aRadix + lo (mode 0:
         // k itself, the radix never reached; mode 1: oc and the tap; mode 2: the batch and the output pixel).
         int aStride = 0;
@@ -1065,7 +1143,7 @@ public final class TornadoKernels {
             aStride = ohw;
             aBase = gOff + (g * og + row0) * ohw;
             aRadix = ohw;
-            aHiStride = o * ohw;
+            aHiStride = gN;
         }
         // This work-item's B column, decoded once: a base address and two coordinate offsets (mode 0: the input row and
         // column of tap (0, 0); mode 1: the padded position the taps count back from; mode 2: the tap's offsets).
@@ -1081,7 +1159,7 @@ public final class TornadoKernels {
             int p = bCol - bb * ohw;
             int y = p / ow;
             int x = p - y * ow;
-            bBase = xOff + (bb * ch + g * cg) * hw;
+            bBase = xOff + bb * xN + g * cg * hw;
             bY = y * sh - ph;
             bX = x * sw - pw;
         } else if (mode == 1) {
@@ -1089,7 +1167,7 @@ public final class TornadoKernels {
             int p = bCol - bb * hw;
             int y = p / w;
             int x = p - y * w;
-            bBase = gOff + (bb * o + g * og) * ohw;
+            bBase = gOff + bb * gN + g * og * ohw;
             bY = y + ph;
             bX = x + pw;
         } else {
@@ -1163,8 +1241,10 @@ public final class TornadoKernels {
                     } else {
                         int iy = v * sh + bY;
                         int ix = z * sw + bX;
-                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + u * ch * hw + iy * w + ix);
+                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) vb = f.get(bBase + u * xN + iy * w + ix);
                     }
+                } else if (kb < kk && bCol == nn && onesColumn == 1) {
+                    vb = 1.0f;
                 }
                 tileB[p * 256 + tid] = vb;
                 z += zStep;
@@ -1242,11 +1322,29 @@ public final class TornadoKernels {
         int r1 = row0 + ly + 16;
         int r2 = row0 + ly + 32;
         int r3 = row0 + ly + 48;
-        int p0 = (rowOff + r0) * rowStride;
-        int p1 = (rowOff + r1) * rowStride;
-        int p2 = (rowOff + r2) * rowStride;
-        int p3 = (rowOff + r3) * rowStride;
-        int biasOff = a.get(8);
+        // Row r of output column q at o_q + (rowOff + r) * mul_q; the column of ones (q == N) goes to the bias gradient.
+        int cols = nn;
+        if (onesColumn == 1) cols = nn + 1;
+        int mul0 = rowStride;
+        int mul1 = rowStride;
+        int mul2 = rowStride;
+        int mul3 = rowStride;
+        if (onesColumn == 1 && q0 == nn) {
+            o0 = biasOff;
+            mul0 = 1;
+        }
+        if (onesColumn == 1 && q1 == nn) {
+            o1 = biasOff;
+            mul1 = 1;
+        }
+        if (onesColumn == 1 && q2 == nn) {
+            o2 = biasOff;
+            mul2 = 1;
+        }
+        if (onesColumn == 1 && q3 == nn) {
+            o3 = biasOff;
+            mul3 = 1;
+        }
         if (mode == 0 && biasOff >= 0) {
             float v0 = 0.0f;
             float v1 = 0.0f;
@@ -1273,22 +1371,22 @@ public final class TornadoKernels {
             c32 += v3;
             c33 += v3;
         }
-        if (r0 < m && q0 < nn) f.set(o0 + p0, c00);
-        if (r0 < m && q1 < nn) f.set(o1 + p0, c01);
-        if (r0 < m && q2 < nn) f.set(o2 + p0, c02);
-        if (r0 < m && q3 < nn) f.set(o3 + p0, c03);
-        if (r1 < m && q0 < nn) f.set(o0 + p1, c10);
-        if (r1 < m && q1 < nn) f.set(o1 + p1, c11);
-        if (r1 < m && q2 < nn) f.set(o2 + p1, c12);
-        if (r1 < m && q3 < nn) f.set(o3 + p1, c13);
-        if (r2 < m && q0 < nn) f.set(o0 + p2, c20);
-        if (r2 < m && q1 < nn) f.set(o1 + p2, c21);
-        if (r2 < m && q2 < nn) f.set(o2 + p2, c22);
-        if (r2 < m && q3 < nn) f.set(o3 + p2, c23);
-        if (r3 < m && q0 < nn) f.set(o0 + p3, c30);
-        if (r3 < m && q1 < nn) f.set(o1 + p3, c31);
-        if (r3 < m && q2 < nn) f.set(o2 + p3, c32);
-        if (r3 < m && q3 < nn) f.set(o3 + p3, c33);
+        if (r0 < m && q0 < cols) f.set(o0 + (rowOff + r0) * mul0, c00);
+        if (r0 < m && q1 < cols) f.set(o1 + (rowOff + r0) * mul1, c01);
+        if (r0 < m && q2 < cols) f.set(o2 + (rowOff + r0) * mul2, c02);
+        if (r0 < m && q3 < cols) f.set(o3 + (rowOff + r0) * mul3, c03);
+        if (r1 < m && q0 < cols) f.set(o0 + (rowOff + r1) * mul0, c10);
+        if (r1 < m && q1 < cols) f.set(o1 + (rowOff + r1) * mul1, c11);
+        if (r1 < m && q2 < cols) f.set(o2 + (rowOff + r1) * mul2, c12);
+        if (r1 < m && q3 < cols) f.set(o3 + (rowOff + r1) * mul3, c13);
+        if (r2 < m && q0 < cols) f.set(o0 + (rowOff + r2) * mul0, c20);
+        if (r2 < m && q1 < cols) f.set(o1 + (rowOff + r2) * mul1, c21);
+        if (r2 < m && q2 < cols) f.set(o2 + (rowOff + r2) * mul2, c22);
+        if (r2 < m && q3 < cols) f.set(o3 + (rowOff + r2) * mul3, c23);
+        if (r3 < m && q0 < cols) f.set(o0 + (rowOff + r3) * mul0, c30);
+        if (r3 < m && q1 < cols) f.set(o1 + (rowOff + r3) * mul1, c31);
+        if (r3 < m && q2 < cols) f.set(o2 + (rowOff + r3) * mul2, c32);
+        if (r3 < m && q3 < cols) f.set(o3 + (rowOff + r3) * mul3, c33);
     }
 
     // ------------------------------------------------------------------------------------------------ pooling, resizing

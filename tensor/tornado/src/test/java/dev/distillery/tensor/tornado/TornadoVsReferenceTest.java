@@ -10,6 +10,7 @@ import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
+import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.Pool2dParams;
 import dev.distillery.tensor.backend.RandomKind;
 import dev.distillery.tensor.backend.ReduceOp;
@@ -31,6 +32,7 @@ import static dev.distillery.tensor.testing.TensorAsserts.randn;
 import static dev.distillery.tensor.testing.TensorAsserts.randnStrided;
 import static dev.distillery.tensor.testing.TensorAsserts.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -246,6 +248,37 @@ class TornadoVsReferenceTest {
     }
 
     @Test
+    void linearParameterGradientsInOneLaunch() {
+        underEachKernel(TornadoBackend.MATMUL_KERNEL_PROPERTY, this::linearGradientCases);
+    }
+
+    private void linearGradientCases() {
+        // {P, M, N, C}: edges of the 16 and 64 blocks on both sides, M = 1 and P = 1 (one K level), the bias column
+        // alone in its block (C = 64), a reduction of 2 x 130
+        int[][] cases = {{1, 1, 1, 1}, {3, 5, 7, 3}, {2, 17, 33, 15}, {2, 1, 9, 4}, {1, 40, 70, 65}, {3, 64, 64, 64}, {2, 130, 100, 3}};
+        for (int[] s : cases) {
+            int p = s[0], m = s[1], n = s[2], c = s[3];
+            // contiguous (one K level), and attention's [B, HW, C] views of [B, C, HW]: K = (p, m) on two levels
+            Tensor[] gs = {randn(131, DType.F32, p, m, n), randn(132, DType.F32, p, n, m).transpose(1, 2)};
+            Tensor[] xs = {randn(133, DType.F32, p, m, c), randn(134, DType.F32, p, c, m).transpose(1, 2), randn(135, DType.F32, 1, m, c).expand(p, m, c)};
+            for (int gi = 0; gi < gs.length; gi++)
+                for (int xi = 0; xi < xs.length; xi++)
+                    for (boolean withBias : new boolean[]{true, false}) {
+                        Tensor g = gs[gi], x = xs[xi];
+                        String what = System.getProperty(TornadoBackend.MATMUL_KERNEL_PROPERTY) + " " + str(s) + " layouts " + gi + "/" + xi + " bias " + withBias;
+                        ParamGradients want = ref(() -> REF.linearParamGradients(g, x, withBias));
+                        Tensor gd = deviceView(g), xd = deviceView(x);
+                        long before = tornado.launches();
+                        ParamGradients got = tornado.linearParamGradients(gd, xd, withBias);
+                        assertEquals(1, tornado.launches() - before, "one launch for weight and bias, no copies: " + what);
+                        assertClose(want.weight(), down(got.weight()), 1e-4, 1e-4, "weight gradient " + what);
+                        if (withBias) assertClose(want.bias(), down(got.bias()), 1e-4, 1e-4, "bias gradient " + what);
+                        else assertNull(got.bias(), what);
+                    }
+        }
+    }
+
+    @Test
     void softmaxAndNormsMatchTheReference() {
         for (int[] shape : new int[][]{{7}, {3, 129}, {2, 31, 17}, {4, 8, 50}})
             for (int dim = 0; dim < shape.length; dim++)
@@ -340,6 +373,26 @@ class TornadoVsReferenceTest {
                     1e-4, 1e-4, "conv2d input gradient " + what);
             assertClose(ref(() -> REF.conv2dBackwardWeight(g, x, w.shape(), p)), down(tornado.conv2dBackwardWeight(up(g), deviceView(x), w.shape(), p)),
                     1e-4, 2e-4, "conv2d weight gradient " + what);
+            // the bias gradient as the weight gradient's extra column: both in one launch
+            Tensor gd = up(g), xd = up(x);
+            long before = tornado.launches();
+            ParamGradients both = tornado.conv2dParamGradients(gd, xd, w.shape(), p, true);
+            assertEquals(1, tornado.launches() - before, "one launch for the weight and bias gradients " + what);
+            assertClose(ref(() -> REF.conv2dBackwardWeight(g, x, w.shape(), p)), down(both.weight()), 1e-4, 2e-4, "conv2d weight gradient with bias " + what);
+            assertClose(ref(() -> REF.reduce(ReduceOp.SUM, g, new int[]{0, 2, 3}, false, 0)), down(both.bias()), 1e-4, 2e-4, "conv2d bias gradient " + what);
+            // channel slices (a skip concat's parts and their gradients): samples contiguous, read in place, one launch each
+            Tensor xSlice = randn(107, DType.F32, c[0], c[1] + 3, c[2], c[3]).narrow(1, 2, c[1]);
+            Tensor gSlice = randn(108, DType.F32, y.size(0), y.size(1) + 2, y.size(2), y.size(3)).narrow(1, 1, y.size(1));
+            Tensor xSliceD = deviceView(xSlice), gSliceD = deviceView(gSlice), wd = up(w), bd = up(b);
+            before = tornado.launches();
+            Tensor ySlice = tornado.conv2d(xSliceD, wd, bd, p);
+            Tensor gxSlice = tornado.conv2dBackwardInput(gSliceD, wd, x.shape(), p);
+            ParamGradients pgSlice = tornado.conv2dParamGradients(gSliceD, xSliceD, w.shape(), p, true);
+            assertEquals(3, tornado.launches() - before, "no copies of channel slices " + what);
+            assertClose(ref(() -> REF.conv2d(xSlice, w, b, p)), down(ySlice), 1e-4, 1e-4, "conv2d of a channel slice " + what);
+            assertClose(ref(() -> REF.conv2dBackwardInput(gSlice, w, x.shape(), p)), down(gxSlice), 1e-4, 1e-4, "input gradient from a channel slice " + what);
+            assertClose(ref(() -> REF.conv2dBackwardWeight(gSlice, xSlice, w.shape(), p)), down(pgSlice.weight()), 1e-4, 2e-4, "weight gradient of channel slices " + what);
+            assertClose(ref(() -> REF.reduce(ReduceOp.SUM, gSlice, new int[]{0, 2, 3}, false, 0)), down(pgSlice.bias()), 1e-4, 2e-4, "bias gradient of a channel slice " + what);
         }
         // conv_transpose2d's forward is the input gradient with an output padding
         Conv2dParams t = new Conv2dParams(2, 2, 1, 1, 1, 1, 1, 1, 1);
