@@ -20,8 +20,19 @@ final class Backprop {
     private Backprop() {}
 
     static Tensor[] backward(Op op, Tensor[] in, Tensor out, Tensor[] saved, Tensor g) {
+        return backward(op, in, out, saved, g, new Tensor[in.length]);
+    }
+
+    /**
+     * {@link #backward(Op, Tensor[], Tensor, Tensor[], Tensor)} where {@code pending[k]}, when not null, is the gradient
+     * already summed for input k (contiguous, of its shape) from its other uses. A rule that can add it in the same
+     * backend call (unary ops, Linear's input gradient, group norm's) returns gradient k with it included and sets
+     * {@code pending[k]} to null; the caller adds the pending gradients that are left. On a device this saves the add's
+     * launch, which small models pay at every variable with several uses (residual inputs, shared embeddings).
+     */
+    static Tensor[] backward(Op op, Tensor[] in, Tensor out, Tensor[] saved, Tensor g, Tensor[] pending) {
         return switch (op) {
-            case Op.Unary u -> new Tensor[]{in[0].unaryBackward(u.kind(), g, u.p0(), u.p1())};
+            case Op.Unary u -> new Tensor[]{in[0].unaryBackward(u.kind(), g, u.p0(), u.p1(), take(pending, 0))};
             case Op.Binary b -> binary(b, in[0], in[1], out, g);
             case Op.Where w -> {
                 Tensor zero = Tensor.zeros(g.dtype(), g.device(), 1);
@@ -51,12 +62,13 @@ final class Backprop {
                 yield new Tensor[]{p.mul(unreduce(g, shape, l.dims(), l.keepDim()))};
             }
             case Op.MatMul mm -> {
-                Tensor gx = sumTo(g.matmul(in[1].mT()), in[0].shape());
                 if (isLinear(in[0], in[1], g)) {
+                    Tensor gx = pending[0] == null ? g.matmul(in[1].mT()) : g.matmulAdd(in[1].mT(), take(pending, 0));
                     // W and b of x W^T + b in one backend call, dW in the weight's layout (no copy when it becomes weight.grad)
                     ParamGradients p = Tensor.linearParamGrads(g, in[0], in.length > 2);
                     yield in.length > 2 ? new Tensor[]{gx, p.weight().mT(), p.bias()} : new Tensor[]{gx, p.weight().mT()};
                 }
+                Tensor gx = sumTo(g.matmul(in[1].mT()), in[0].shape());
                 Tensor gb = sumTo(in[0].mT().matmul(g), in[1].shape());
                 yield in.length > 2 ? new Tensor[]{gx, gb, sumTo(g, in[2].shape())} : new Tensor[]{gx, gb};
             }
@@ -96,8 +108,8 @@ final class Backprop {
                 yield new Tensor[]{ah.mT().matmul(g).matmul(aw)};
             }
             case Op.Softmax s -> new Tensor[]{Tensor.softmaxBackward(out, g, s.dim(), s.log())};
-            case Op.LayerNorm l -> layerNorm(l, in, saved, g);
-            case Op.GroupNorm gn -> groupNorm(gn, in, saved, g);
+            case Op.LayerNorm l -> layerNorm(l, in, saved, g, take(pending, 0));
+            case Op.GroupNorm gn -> groupNorm(gn, in, saved, g, take(pending, 0));
             case Op.Concat c -> {
                 Tensor[] r = new Tensor[in.length];
                 int at = 0;
@@ -177,7 +189,13 @@ final class Backprop {
         return t.expand(shape);
     }
 
-    /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */
+    /** {@code pending[k]}, handed over to the rule (null in the array from now on: the rule includes it). */
+    private static Tensor take(Tensor[] pending, int k) {
+        Tensor t = pending[k];
+        pending[k] = null;
+        return t;
+    }
+
     /**
      * Whether a @ b is Linear's x W^T: b a 2-D transposed view of a contiguous weight, a at least 2-D with g of the
      * same rank (no broadcast batch). Its parameter gradients then come from {@link Tensor#linearParamGrads}, the
@@ -187,6 +205,7 @@ final class Backprop {
         return b.dim() == 2 && a.dim() >= 2 && g.dim() == a.dim() && b.mT().isContiguous();
     }
 
+    /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */
     static Tensor sumTo(Tensor g, int[] shape) {
         int[] gs = g.shape();
         if (Arrays.equals(gs, shape)) return g;
@@ -219,11 +238,12 @@ final class Backprop {
     /**
      * LayerNorm backward with xhat = (x - mean) rstd over the normalised dims:
      * dx = rstd (gw - mean(gw) - xhat mean(gw xhat)) with gw = g * weight; dweight = sum(g xhat); dbias = sum(g),
-     * in one backend pass ({@link dev.distillery.tensor.backend.Backend#layerNormBackward}).
+     * in one backend pass ({@link dev.distillery.tensor.backend.Backend#layerNormBackward}), with the input's pending
+     * gradient (or null) added to dx there.
      */
-    private static Tensor[] layerNorm(Op.LayerNorm l, Tensor[] in, Tensor[] saved, Tensor g) {
+    private static Tensor[] layerNorm(Op.LayerNorm l, Tensor[] in, Tensor[] saved, Tensor g, Tensor pending) {
         boolean affine = l.hasWeight() || l.hasBias();
-        NormGradients grads = Tensor.layerNormBackward(g, in[0], saved[0], saved[1], l.hasWeight() ? in[1] : null, l.normalizedShape(), affine);
+        NormGradients grads = Tensor.layerNormBackward(g, in[0], saved[0], saved[1], l.hasWeight() ? in[1] : null, l.normalizedShape(), affine, pending);
         return normGradients(grads, in.length, l.hasWeight(), l.hasBias(), l.normalizedShape());
     }
 
@@ -231,10 +251,10 @@ final class Backprop {
      * GroupNorm backward: the LayerNorm formula within each (sample, group), with a per-channel affine (and through
      * the fused silu, whose input the backend recomputes).
      */
-    private static Tensor[] groupNorm(Op.GroupNorm gn, Tensor[] in, Tensor[] saved, Tensor g) {
+    private static Tensor[] groupNorm(Op.GroupNorm gn, Tensor[] in, Tensor[] saved, Tensor g, Tensor pending) {
         boolean affine = gn.hasWeight() || gn.hasBias();
         NormGradients grads = Tensor.groupNormBackward(g, in[0], saved[0], saved[1], gn.hasWeight() ? in[1] : null,
-                gn.hasBias() ? in[gn.hasWeight() ? 2 : 1] : null, gn.groups(), gn.silu(), affine);
+                gn.hasBias() ? in[gn.hasWeight() ? 2 : 1] : null, gn.groups(), gn.silu(), affine, pending);
         return normGradients(grads, in.length, gn.hasWeight(), gn.hasBias(), new int[]{in[0].size(1)});
     }
 

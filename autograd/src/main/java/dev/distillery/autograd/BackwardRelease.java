@@ -105,9 +105,9 @@ final class BackwardRelease {
     }
 
     /** Runs one backward rule in a nested scope whose temporaries are released when it returns; its outputs survive. */
-    static Tensor[] runRule(Op op, Tensor[] in, Tensor out, Tensor[] saved, Tensor g) {
+    static Tensor[] runRule(Op op, Tensor[] in, Tensor out, Tensor[] saved, Tensor g, Tensor[] pending) {
         try (TensorScope inner = TensorScope.open()) {
-            Tensor[] gi = Backprop.backward(op, in, out, saved, g);
+            Tensor[] gi = Backprop.backward(op, in, out, saved, g, pending);
             for (Tensor t : gi) if (t != null) inner.keep(t);
             return gi;
         }

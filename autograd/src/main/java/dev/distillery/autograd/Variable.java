@@ -192,24 +192,25 @@ public class Variable {
                 Node n = v.node;
                 Tensor[] in = new Tensor[n.inputs.length];
                 for (int k = 0; k < in.length; k++) in[k] = n.inputs[k].value;
-                Tensor[] gi = release == null ? Backprop.backward(n.op, in, v.value, n.saved, g) : BackwardRelease.runRule(n.op, in, v.value, n.saved, g);
+                Tensor[] pending = pendingGradients(n, grads);
+                Tensor[] offered = pending.clone();
+                Tensor[] gi = release == null ? Backprop.backward(n.op, in, v.value, n.saved, g, pending)
+                        : BackwardRelease.runRule(n.op, in, v.value, n.saved, g, pending);
                 for (int k = 0; k < n.inputs.length; k++) {
                     Variable x = n.inputs[k];
                     if (!x.requiresGrad || gi[k] == null) continue;
                     if (!Arrays.equals(gi[k].shape(), x.value.shape()))
                         throw new IllegalStateException("backward rule of " + n.op.opName() + " returned gradient " + Shapes.str(gi[k].shape())
                                 + " for input " + k + " of shape " + Shapes.str(x.value.shape()));
-                    if (release == null) {
-                        grads.merge(x, gi[k], Tensor::add);
-                        continue;
-                    }
+                    boolean folded = offered[k] != null && pending[k] == null; // gi[k] already includes the pending sum
                     Tensor prev = grads.get(x);
-                    Tensor next = prev == null ? gi[k] : prev.add(gi[k]);
+                    Tensor next = prev == null || folded ? gi[k] : prev.add(gi[k]);
                     grads.put(x, next);
+                    if (release == null) continue;
                     release.ref(next);
                     if (prev != null) {
                         release.unref(prev);
-                        release.consider(gi[k]);
+                        if (!folded) release.consider(gi[k]);
                     }
                 }
                 if (release != null) {
@@ -223,6 +224,26 @@ public class Variable {
                 }
             }
         }
+    }
+
+    /**
+     * For each input of {@code n}: the gradient already summed for it from its other uses, offered to the backward
+     * rule to add in the same backend call ({@link Backprop#backward(Op, Tensor[], Tensor, Tensor[], Tensor, Tensor[])});
+     * null where there is none, where it is not contiguous, or where the input appears twice in {@code n} (x * x: one
+     * sum must not be folded into both gradients).
+     */
+    private static Tensor[] pendingGradients(Node n, Map<Variable, Tensor> grads) {
+        Tensor[] pending = new Tensor[n.inputs.length];
+        for (int k = 0; k < pending.length; k++) {
+            Variable x = n.inputs[k];
+            if (!x.requiresGrad) continue;
+            Tensor p = grads.get(x);
+            if (p == null || !p.isContiguous()) continue;
+            boolean once = true;
+            for (int j = 0; j < pending.length && once; j++) once = j == k || n.inputs[j] != x;
+            if (once) pending[k] = p;
+        }
+        return pending;
     }
 
     private static List<Variable> topologicalOrder(Variable root) {

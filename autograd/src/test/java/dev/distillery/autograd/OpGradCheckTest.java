@@ -142,6 +142,13 @@ class OpGradCheckTest {
         add("composite", "dropout", v -> v[0].dropout(0.3, new Rng(9)), rn(4, 5));
         add("composite", "mse loss", v -> v[0].tanh().mseLoss(v[1]), rn(3, 4), rn(3, 4));
         add("composite", "shared input used twice (gradient accumulation)", v -> v[0].mul(v[0].exp()).sum(new int[]{1}).add(v[0].sum(new int[]{1})), rn(3, 4));
+        // x feeds silu, Linear, group norm, layer norm and x * x: the rules that can fold x's pending gradient into
+        // their own (all but the product, where x appears twice) get one, whichever runs last
+        add("composite", "shared input folded into unary, Linear and norm gradients",
+                v -> v[0].matmul(v[1].mT(), v[2]).sum(new int[]{2})
+                        .add(v[0].groupNorm(2, null, null, 1e-5).mul(v[0].silu()).sum(new int[]{2}))
+                        .add(v[0].layerNorm(new int[]{3}, null, null, 1e-5).mul(v[0].mul(v[0])).sum(new int[]{2})),
+                rn(2, 4, 3), rn(5, 3), rn(5));
     }
 
     static Stream<Case> cases() {

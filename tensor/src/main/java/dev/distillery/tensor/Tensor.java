@@ -612,6 +612,21 @@ public final class Tensor {
         return backend().unaryBackward(op, this, gradOut, p0, p1);
     }
 
+    /**
+     * {@link #unaryBackward(UnaryOp, Tensor, double, double)} plus {@code addend} of this shape (null: none), in one
+     * backend call: autograd's sum of a variable's gradients folded into the rule that computes one of them.
+     */
+    public Tensor unaryBackward(UnaryOp op, Tensor gradOut, double p0, double p1, Tensor addend) {
+        if (addend == null) return unaryBackward(op, gradOut, p0, p1);
+        requireCompute("unaryBackward");
+        requireSame("unaryBackward", gradOut);
+        requireSame("unaryBackward", addend);
+        if (!Arrays.equals(gradOut.shape, shape) || !Arrays.equals(addend.shape, shape))
+            throw new IllegalArgumentException("unaryBackward(" + op + "): gradient " + Shapes.str(gradOut.shape) + " and addend " + Shapes.str(addend.shape)
+                    + " must have the input's shape " + Shapes.str(shape));
+        return backend().unaryBackward(op, this, gradOut, p0, p1, addend);
+    }
+
     /** Clamps to [lo, hi]; pass ±infinity for one side. */
     public Tensor clamp(double lo, double hi) {
         if (lo > hi) throw new IllegalArgumentException("clamp: min " + lo + " > max " + hi);
@@ -746,6 +761,27 @@ public final class Tensor {
         if (shape.length == 1) out = out.squeeze(-2);
         if (other.shape.length == 1) out = out.squeeze(-1);
         return out;
+    }
+
+    /**
+     * {@code matmul(other)} plus {@code addend} of the product's shape, in one backend call where the product has one
+     * batch level and the addend is contiguous (else a product and an add): autograd's sum of a variable's gradients
+     * folded into the rule that computes one of them (Linear's input gradient).
+     */
+    public Tensor matmulAdd(Tensor other, Tensor addend) {
+        Tensor product = null;
+        if (shape.length >= 2 && other.shape.length == 2 && addend.isContiguous()) {
+            requireCompute("matmulAdd");
+            requireSame("matmulAdd", other);
+            requireSame("matmulAdd", addend);
+            int m = size(-2), k = size(-1), n = other.shape[1];
+            int[] batch = Arrays.copyOf(shape, shape.length - 2);
+            int nb = Shapes.numel(batch);
+            if (k == other.shape[0] && Arrays.equals(addend.shape, concat(batch, m, n)))
+                product = backend().matmulAdd(flattenBatch(this, batch.length, nb), other.unsqueeze(0).expand(nb, k, n), addend.view(nb, m, n))
+                        .view(concat(batch, m, n));
+        }
+        return product != null ? product : matmul(other).add(addend);
     }
 
     private static int[] concat(int[] head, int... tail) {
@@ -996,10 +1032,21 @@ public final class Tensor {
      */
     public static NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int[] normalizedShape,
                                                   boolean affineGrads) {
+        return layerNormBackward(gradOut, x, mean, rstd, weight, normalizedShape, affineGrads, null);
+    }
+
+    /**
+     * {@link #layerNormBackward(Tensor, Tensor, Tensor, Tensor, Tensor, int[], boolean)} with {@code inputAddend} (x's
+     * shape, contiguous, or null) added to the input gradient in the same backend call.
+     */
+    public static NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int[] normalizedShape,
+                                                  boolean affineGrads, Tensor inputAddend) {
         x.requireCompute("layerNormBackward");
         int normSize = Shapes.numel(normalizedShape);
         normBackwardChecks("layerNormBackward", gradOut, x, mean, rstd, weight, x.numel() / Math.max(1, normSize), normSize);
-        return x.backend().layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads);
+        inputAddendChecks("layerNormBackward", x, inputAddend);
+        return inputAddend == null ? x.backend().layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads)
+                : x.backend().layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads, inputAddend);
     }
 
     /**
@@ -1009,6 +1056,12 @@ public final class Tensor {
      */
     public static NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
                                                   boolean silu, boolean affineGrads) {
+        return groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads, null);
+    }
+
+    /** {@link #groupNormBackward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, boolean, boolean)} plus {@code inputAddend}, as layer norm's. */
+    public static NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                                  boolean silu, boolean affineGrads, Tensor inputAddend) {
         x.requireCompute("groupNormBackward");
         if (x.shape.length < 2 || groups < 1 || x.shape[1] % groups != 0)
             throw new IllegalArgumentException("groupNormBackward: input " + Shapes.str(x.shape) + " is not [N, C, ...] with C divisible into " + groups + " groups");
@@ -1017,7 +1070,17 @@ public final class Tensor {
             x.requireSame("groupNormBackward", bias);
             if (bias.numel() != x.shape[1]) throw new IllegalArgumentException("groupNormBackward: bias needs " + x.shape[1] + " values, got " + bias.numel());
         }
-        return x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads);
+        inputAddendChecks("groupNormBackward", x, inputAddend);
+        return inputAddend == null ? x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads)
+                : x.backend().groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads, inputAddend);
+    }
+
+    private static void inputAddendChecks(String op, Tensor x, Tensor addend) {
+        if (addend == null) return;
+        x.requireSame(op, addend);
+        if (!Arrays.equals(addend.shape, x.shape) || !addend.isContiguous())
+            throw new IllegalArgumentException(op + ": the input gradient's addend must be contiguous with the input's shape " + Shapes.str(x.shape)
+                    + ", got " + Shapes.str(addend.shape) + (addend.isContiguous() ? "" : " (strided)"));
     }
 
     private static void normBackwardChecks(String op, Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int params) {

@@ -75,6 +75,15 @@ public interface Backend {
         return binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
     }
 
+    /**
+     * {@link #matmul(Tensor, Tensor)} plus {@code addend} [B, M, N] (contiguous): a product folded into a gradient that
+     * is already pending (Linear's input gradient for an input with several uses); a device backend adds it as it
+     * stores. By default, the product and then an add.
+     */
+    default Tensor matmulAdd(Tensor a, Tensor b, Tensor addend) {
+        return binary(BinaryOp.ADD, matmul(a, b), addend);
+    }
+
     /** x [N, C, H, W], weight [O, C/groups, kH, kW], bias [O] or null: output [N, O, outH, outW]. */
     Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p);
 
@@ -165,6 +174,15 @@ public interface Backend {
     NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads);
 
     /**
+     * {@link #layerNormBackward} with {@code inputAddend} (x's shape, contiguous) added to the input gradient: folded
+     * into a gradient already pending for x from its other uses (a residual stream). By default, an add.
+     */
+    default NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads,
+                                            Tensor inputAddend) {
+        return withInputAddend(layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads), inputAddend);
+    }
+
+    /**
      * The backward pass of {@link #groupNorm}: the {@link #layerNormBackward} formula within each (sample, group) of
      * [N, C, ...] with statistics [N, groups], a per-channel weight, and dweight, dbias summed per channel. With
      * {@code silu} (the forward's activation), g is first multiplied by silu'(y) at the normalised value y = xhat
@@ -172,6 +190,16 @@ public interface Backend {
      */
     NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups, boolean silu,
                                     boolean affineGrads);
+
+    /** {@link #groupNormBackward} with {@code inputAddend} added to the input gradient (see {@link #layerNormBackward}'s). */
+    default NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups, boolean silu,
+                                            boolean affineGrads, Tensor inputAddend) {
+        return withInputAddend(groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads), inputAddend);
+    }
+
+    private NormGradients withInputAddend(NormGradients r, Tensor inputAddend) {
+        return inputAddend == null ? r : new NormGradients(binary(BinaryOp.ADD, r.input(), inputAddend), r.weight(), r.bias());
+    }
 
     /** Concatenates along {@code dim}; parts share dtype and all other dims. */
     Tensor concat(List<Tensor> parts, int dim);
@@ -196,6 +224,15 @@ public interface Backend {
 
     /** {@code gradOut * d op(x) / dx} elementwise: the backward pass of {@link #unary}. */
     Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1);
+
+    /**
+     * {@link #unaryBackward} plus {@code addend} (x's shape, any layout): the gradient folded into the one already
+     * pending for x, as autograd sums a variable's gradient over its uses; one launch on a device instead of two. By
+     * default, the gradient and then an add.
+     */
+    default Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1, Tensor addend) {
+        return binary(BinaryOp.ADD, unaryBackward(op, x, gradOut, p0, p1), addend);
+    }
 
     /**
      * A zero tensor of {@code outShape} to which each {@code src} element is added at its own coordinates, except

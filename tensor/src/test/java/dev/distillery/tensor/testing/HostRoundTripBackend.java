@@ -128,6 +128,29 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
+    public Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1, Tensor addend) {
+        return down(device.unaryBackward(op, up(x), up(gradOut), p0, p1, up(addend)));
+    }
+
+    @Override
+    public Tensor matmulAdd(Tensor a, Tensor b, Tensor addend) {
+        return down(device.matmulAdd(up(a), up(b), up(addend)));
+    }
+
+    @Override
+    public NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads,
+                                           Tensor inputAddend) {
+        return downAll(device.layerNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), normSize, affineGrads, up(inputAddend)));
+    }
+
+    @Override
+    public NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                           boolean silu, boolean affineGrads, Tensor inputAddend) {
+        return downAll(device.groupNormBackward(up(gradOut), up(x), up(mean), up(rstd), up(weight), up(bias), groups, silu, affineGrads,
+                up(inputAddend)));
+    }
+
+    @Override
     public ParamGradients conv2dParamGradients(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p, boolean withBias) {
         ParamGradients r = device.conv2dParamGradients(up(gradOut), up(x), weightShape, p, withBias);
         return new ParamGradients(down(r.weight()), down(r.bias()));

@@ -6,6 +6,7 @@ import dev.distillery.tensor.Rng;
 import dev.distillery.tensor.Tensor;
 import dev.distillery.tensor.backend.AdamTensors;
 import dev.distillery.tensor.backend.Backend;
+import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.Conv2dParams;
 import dev.distillery.tensor.backend.ParamGradients;
 import dev.distillery.tensor.backend.ReduceOp;
@@ -234,5 +235,39 @@ class CpuGradientsVsReferenceTest {
                 TensorAsserts.assertClose(REF.conv2dBackwardWeight(g, x, ws, cp), got.weight(), tol, tol, "conv weight gradient " + what);
                 TensorAsserts.assertClose(REF.reduce(ReduceOp.SUM, g, new int[]{0, 2, 3}, false, 0), got.bias(), tol, tol, "conv bias gradient " + what);
             }
+    }
+    @Test
+    void addendsFoldIntoUnaryMatmulAndNormGradients() {
+        long seed = 600;
+        for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64)) {
+            double tol = dt == DType.F64 ? 1e-11 : 1e-5;
+            for (int[] shape : new int[][]{{7}, {3, 17}, {2, 5, 33}}) {
+                Tensor x = TensorAsserts.randnStrided(seed++, dt, shape), g = TensorAsserts.randn(seed++, dt, shape);
+                Tensor addend = TensorAsserts.randnStrided(seed++, dt, shape); // any layout for the elementwise kernel
+                for (UnaryOp op : new UnaryOp[]{UnaryOp.SILU, UnaryOp.TANH, UnaryOp.MUL_SCALAR})
+                    TensorAsserts.assertClose(REF.binary(BinaryOp.ADD, REF.unaryBackward(op, x, g, 0.5, 0), addend),
+                            CPU.unaryBackward(op, x, g, 0.5, 0, addend), tol, tol, op + " backward plus addend " + dt + " " + TensorAsserts.str(shape));
+            }
+            // {batches, M, K, N}: the device's 16 and 64 blocks and their edges
+            for (int[] s : new int[][]{{1, 1, 1, 1}, {2, 17, 9, 33}, {1, 70, 20, 65}, {3, 64, 16, 64}}) {
+                Tensor a = TensorAsserts.randn(seed++, dt, s[0], s[1], s[2]), b = TensorAsserts.randn(seed++, dt, s[2], s[3]).unsqueeze(0).expand(s[0], s[2], s[3]);
+                Tensor addend = TensorAsserts.randn(seed++, dt, s[0], s[1], s[3]);
+                TensorAsserts.assertClose(REF.binary(BinaryOp.ADD, REF.matmul(a, b), addend), CPU.matmulAdd(a, b, addend),
+                        dt == DType.F64 ? 1e-11 : 1e-4, dt == DType.F64 ? 1e-11 : 1e-4, "matmulAdd " + dt + " " + TensorAsserts.str(s));
+            }
+            Tensor x = TensorAsserts.randn(seed++, dt, 3, 6, 5, 7), g = TensorAsserts.randn(seed++, dt, 3, 6, 5, 7), addend = TensorAsserts.randn(seed++, dt, 3, 6, 5, 7);
+            Tensor w = TensorAsserts.randn(seed++, dt, 6), bias = TensorAsserts.randn(seed++, dt, 6);
+            var stats = REF.groupNorm(x, 3, w, bias, 1e-5, true);
+            var want = REF.groupNormBackward(g, x, stats.mean(), stats.rstd(), w, bias, 3, true, true);
+            var got = CPU.groupNormBackward(g, x, stats.mean(), stats.rstd(), w, bias, 3, true, true, addend);
+            TensorAsserts.assertClose(REF.binary(BinaryOp.ADD, want.input(), addend), got.input(), tol, tol, "groupNorm dx plus addend " + dt);
+            TensorAsserts.assertClose(want.weight(), got.weight(), tol, tol, "groupNorm dweight beside an addend " + dt);
+            Tensor w7 = TensorAsserts.randn(seed++, dt, 7);
+            var lstats = REF.layerNorm(x, w7, null, 7, 1e-5);
+            var lwant = REF.layerNormBackward(g, x, lstats.mean(), lstats.rstd(), w7, 7, true);
+            var lgot = CPU.layerNormBackward(g, x, lstats.mean(), lstats.rstd(), w7, 7, true, addend);
+            TensorAsserts.assertClose(REF.binary(BinaryOp.ADD, lwant.input(), addend), lgot.input(), tol, tol, "layerNorm dx plus addend " + dt);
+            TensorAsserts.assertClose(lwant.weight(), lgot.weight(), tol, tol, "layerNorm dweight beside an addend " + dt);
+        }
     }
 }

@@ -293,12 +293,21 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public synchronized Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1) {
+        return unaryBackward(op, x, gradOut, p0, p1, null);
+    }
+
+    /** The addend read as a third operand and added before the store: one launch. */
+    @Override
+    public synchronized Tensor unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, double p0, double p1, Tensor addend) {
         requireFloat("unaryBackward " + op, x, gradOut);
+        if (addend != null) requireFloat("unaryBackward addend", addend);
         Tensor out = uninitialized(DType.F32, x.shape());
         if (x.numel() == 0) return out;
-        args.elementwise(op.ordinal(), x.shape(), x, gradOut, out);
+        if (addend == null) args.elementwise(op.ordinal(), x.shape(), x, gradOut, out);
+        else args.elementwise(op.ordinal(), x.shape(), x, gradOut, addend, out);
         args.scalar(0, p0);
         args.scalar(1, p1);
+        args.scalar(2, addend == null ? 0 : 1);
         plan.launch1d(Kernel.UNARY_BACKWARD, x.numel());
         return out;
     }
@@ -503,23 +512,32 @@ public final class TornadoBackend implements Backend {
     @Override
     public synchronized Tensor matmul(Tensor a, Tensor b, Tensor bias) {
         int[] as = a.shape(), ast = a.strides(), bst = b.strides();
-        return matmulLaunch(a, b, bias, as[0], 1, ast[0], 0, bst[0], 0, as[1], as[2], b.shape()[2], ast[1], ast[2], bst[1], bst[2]);
+        return matmulLaunch(a, b, bias, null, as[0], 1, ast[0], 0, bst[0], 0, as[1], as[2], b.shape()[2], ast[1], ast[2], bst[1], bst[2]);
+    }
+
+    /** The addend added by the kernel as it stores each output (no extra launch); a strided addend is added after. */
+    @Override
+    public synchronized Tensor matmulAdd(Tensor a, Tensor b, Tensor addend) {
+        if (!addend.isContiguous()) return binary(BinaryOp.ADD, matmul(a, b), addend);
+        requireFloat("matmulAdd addend", addend);
+        int[] as = a.shape(), ast = a.strides(), bst = b.strides();
+        return matmulLaunch(a, b, null, addend, as[0], 1, ast[0], 0, bst[0], 0, as[1], as[2], b.shape()[2], ast[1], ast[2], bst[1], bst[2]);
     }
 
     /** Both batch levels indexed by the kernels (no copy of operands whose two batch dims do not merge). */
     @Override
     public synchronized Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
         int[] as = a.shape(), ast = a.strides(), bst = b.strides();
-        return matmulLaunch(a, b, bias, as[0] * as[1], as[1], ast[0], ast[1], bst[0], bst[1], as[2], as[3], b.shape()[3], ast[2], ast[3],
+        return matmulLaunch(a, b, bias, null, as[0] * as[1], as[1], ast[0], ast[1], bst[0], bst[1], as[2], as[3], b.shape()[3], ast[2], ast[3],
                 bst[2], bst[3]);
     }
 
     /**
      * One launch of {@link TornadoKernels#matmul} or {@link TornadoKernels#matmulBlocked}: {@code batches} products
      * of [m, k] by [k, n], batch i at outer index i / inner and inner index i mod inner (strides given per operand),
-     * into a contiguous [batches, m, n], plus bias over the rows when not null.
+     * into a contiguous [batches, m, n], plus bias over the rows and a contiguous addend of the output's shape when not null.
      */
-    private Tensor matmulLaunch(Tensor a, Tensor b, Tensor bias, int batches, int inner, int aOuter, int aInner, int bOuter, int bInner,
+    private Tensor matmulLaunch(Tensor a, Tensor b, Tensor bias, Tensor addend, int batches, int inner, int aOuter, int aInner, int bOuter, int bInner,
                                int m, int k, int n, int aRow, int aCol, int bRow, int bCol) {
         requireFloat("matmul", a, b);
         if (bias != null) requireFloat("matmul bias", bias);
@@ -527,11 +545,12 @@ public final class TornadoBackend implements Backend {
         if (out.numel() == 0) return out;
         if (k == 0) {
             fill(out, 0);
+            if (addend != null) out = binary(BinaryOp.ADD, out, addend);
             return bias == null ? out : binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
         }
         Tensor biasC = bias == null ? null : contiguous(bias);
         int[] v = {m, n, k, 0, KernelArgs.base(a), aOuter, aRow, aCol, KernelArgs.base(b), bOuter, bRow, bCol, KernelArgs.base(out),
-                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner, k, 0, 0, -1};
+                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner, k, 0, 0, -1, addend == null ? -1 : KernelArgs.base(addend)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         launchMatmul(batches, m, n);
         return out;
@@ -579,7 +598,7 @@ public final class TornadoBackend implements Backend {
         }
         // A = g^T [N, K]: row stride g's column stride; B = x [K, C].
         int[] v = {n, c, k, 0, KernelArgs.base(gradOut), 0, gst[2], gInner, KernelArgs.base(x), 0, xInner, xst[2], KernelArgs.base(weight), -1,
-                1, 0, 0, kInner, gst[0], xst[0], bias == null ? -1 : KernelArgs.base(bias)};
+                1, 0, 0, kInner, gst[0], xst[0], bias == null ? -1 : KernelArgs.base(bias), -1};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         launchMatmul(1, n, bias == null ? c : c + 1);
         return new ParamGradients(weight, bias);
@@ -681,23 +700,40 @@ public final class TornadoBackend implements Backend {
     @Override
     public synchronized NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize,
                                                         boolean affineGrads) {
+        return layerNormBackward(gradOut, x, mean, rstd, weight, normSize, affineGrads, null);
+    }
+
+    @Override
+    public synchronized NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize,
+                                                        boolean affineGrads, Tensor inputAddend) {
         requireFloat("layerNormBackward", gradOut, x, mean, rstd);
         int rows = x.numel() / Math.max(1, normSize);
-        return normBackward(gradOut, x, mean, rstd, weight, null, false, rows, normSize, 1, 1, normSize, affineGrads, new int[]{normSize});
+        return normBackward(gradOut, x, mean, rstd, weight, null, false, rows, normSize, 1, 1, normSize, affineGrads, new int[]{normSize}, inputAddend);
     }
 
     @Override
     public synchronized NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
                                                         boolean silu, boolean affineGrads) {
+        return groupNormBackward(gradOut, x, mean, rstd, weight, bias, groups, silu, affineGrads, null);
+    }
+
+    @Override
+    public synchronized NormGradients groupNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, int groups,
+                                                        boolean silu, boolean affineGrads, Tensor inputAddend) {
         requireFloat("groupNormBackward", gradOut, x, mean, rstd);
         int n = x.size(0), channels = x.size(1), spatial = x.numel() / Math.max(1, n * channels);
         return normBackward(gradOut, x, mean, rstd, weight, bias, silu, n * groups, channels / groups * spatial, spatial, groups, channels,
-                affineGrads, new int[]{channels});
+                affineGrads, new int[]{channels}, inputAddend);
     }
 
-    /** Two launches of {@link TornadoKernels#normBackward}: the input gradient per row, the affine gradients per parameter. */
+    /**
+     * Two launches of {@link TornadoKernels#normBackward}: the input gradient per row (plus the contiguous addend when
+     * not null), the affine gradients per parameter.
+     */
     private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, boolean silu, int rows,
-                                       int len, int run, int rowsPerSample, int params, boolean affineGrads, int[] paramShape) {
+                                       int len, int run, int rowsPerSample, int params, boolean affineGrads, int[] paramShape, Tensor inputAddend) {
+        if (inputAddend != null) requireFloat("norm backward addend", inputAddend);
+        Tensor addend = inputAddend == null ? null : contiguous(inputAddend);
         Tensor dx = uninitialized(DType.F32, x.shape());
         Tensor dw = affineGrads ? uninitialized(DType.F32, paramShape) : null, db = affineGrads ? uninitialized(DType.F32, paramShape) : null;
         if (len == 0 || rows == 0) { // nothing to normalise: no input gradient, affine gradients sum nothing
@@ -711,7 +747,8 @@ public final class TornadoBackend implements Backend {
         Tensor wc = weight == null ? null : contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] v = {rows, 0, len, KernelArgs.base(xc), KernelArgs.base(gc), KernelArgs.base(mc), KernelArgs.base(rc),
                 wc == null ? -1 : KernelArgs.base(wc), KernelArgs.base(dx), run, rowsPerSample, len / run, rows,
-                dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params, silu ? 1 : 0, bc == null ? -1 : KernelArgs.base(bc)};
+                dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params, silu ? 1 : 0, bc == null ? -1 : KernelArgs.base(bc),
+                addend == null ? -1 : KernelArgs.base(addend)};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launch1d(Kernel.NORM_BACKWARD, rows);
         if (affineGrads) { // same arguments, but one work-item per parameter

@@ -255,13 +255,22 @@ public final class TornadoKernels {
         }
     }
 
-    /** out (2) = gradOut (1) * op'(x (0)). */
+    /**
+     * out (2) = gradOut (1) * op'(x (0)); with s[2] != 0, out (3) = gradOut (1) * op'(x (0)) + addend (2): the gradient
+     * folded into one already pending for x.
+     */
     public static void unaryBackward(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int i = c.globalIdx;
         if (i < a.get(0)) {
             int r = a.get(2);
             float d = unaryDerivative(a.get(1), f.get(at(a, r, 0, i)), s.get(0), s.get(1));
-            f.set(at(a, r, 2, i), f.get(at(a, r, 1, i)) * d);
+            float v = f.get(at(a, r, 1, i)) * d;
+            int out = 2;
+            if (s.get(2) != 0.0f) {
+                v = v + f.get(at(a, r, 2, i));
+                out = 3;
+            }
+            f.set(at(a, r, out, i), v);
         }
     }
 
@@ -383,6 +392,13 @@ public final class TornadoKernels {
         return outer * a.get(outerAt) + (batch - outer * inner) * a.get(innerAt);
     }
 
+    /** The addend of a C element stored at {@code cAt} (the addend at the same position relative to its base), or 0 outside C. */
+    static float addendAt(FloatArray f, int addendMinusC, boolean inside, int cAt) {
+        float v = 0.0f;
+        if (inside) v = f.get(addendMinusC + cAt);
+        return v;
+    }
+
     /**
      * Offset of reduction index k of a matmul operand whose K has two levels (Linear's weight gradient over [P, M]
      * leading dims that one stride cannot walk): k = outer kInner + inner, at outer outerStride + inner innerStride.
@@ -405,8 +421,9 @@ public final class TornadoKernels {
      * the inner batch strides of A and B (a[5], a[9] the outer ones). K may have two levels ({@link #kOffset}): a[17]
      * the inner count (K: one level), a[18] and a[19] the outer K strides of A and B (a[7] and a[10] the inner ones).
      * a[20] >= 0: B has one more column, of ones, whose output column goes to the contiguous [B, M] at a[20] instead
-     * of C (the bias gradient of Linear: the row sums of A). Grid: x over ceil(N / TILE) TILE columns (N + 1 with the
-     * column of ones), y over batches x row tiles, both in groups of TILE.
+     * of C (the bias gradient of Linear: the row sums of A). a[21] a contiguous [B, M, N] added to C as it is stored,
+     * or -1 (a gradient already pending for the product's variable). Grid: x over ceil(N / TILE) TILE columns (N + 1
+     * with the column of ones), y over batches x row tiles, both in groups of TILE.
      */
     public static void matmul(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
@@ -446,7 +463,9 @@ public final class TornadoKernels {
         }
         if (row < m && col < nn) {
             if (a.get(13) >= 0) acc += f.get(a.get(13) + col);
-            f.set(a.get(12) + (batch * m + row) * nn + col, acc);
+            int at = (batch * m + row) * nn + col;
+            if (a.get(21) >= 0) acc += f.get(a.get(21) + at);
+            f.set(a.get(12) + at, acc);
         } else if (row < m && col == nn && onesAt >= 0) {
             f.set(onesAt + batch * m + row, acc);
         }
@@ -607,6 +626,26 @@ public final class TornadoKernels {
             base3 = sums;
             mul3 = 1;
         }
+        int addend = a.get(21); // a pending gradient to add, same layout as C
+        if (addend >= 0) {
+            int dBase = addend - a.get(12); // C and the addend share their layout, batches included
+            c00 += addendAt(f, dBase, r0 < m && q0 < nn, base0 + r0 * mul0);
+            c01 += addendAt(f, dBase, r0 < m && q1 < nn, base1 + r0 * mul1);
+            c02 += addendAt(f, dBase, r0 < m && q2 < nn, base2 + r0 * mul2);
+            c03 += addendAt(f, dBase, r0 < m && q3 < nn, base3 + r0 * mul3);
+            c10 += addendAt(f, dBase, r1 < m && q0 < nn, base0 + r1 * mul0);
+            c11 += addendAt(f, dBase, r1 < m && q1 < nn, base1 + r1 * mul1);
+            c12 += addendAt(f, dBase, r1 < m && q2 < nn, base2 + r1 * mul2);
+            c13 += addendAt(f, dBase, r1 < m && q3 < nn, base3 + r1 * mul3);
+            c20 += addendAt(f, dBase, r2 < m && q0 < nn, base0 + r2 * mul0);
+            c21 += addendAt(f, dBase, r2 < m && q1 < nn, base1 + r2 * mul1);
+            c22 += addendAt(f, dBase, r2 < m && q2 < nn, base2 + r2 * mul2);
+            c23 += addendAt(f, dBase, r2 < m && q3 < nn, base3 + r2 * mul3);
+            c30 += addendAt(f, dBase, r3 < m && q0 < nn, base0 + r3 * mul0);
+            c31 += addendAt(f, dBase, r3 < m && q1 < nn, base1 + r3 * mul1);
+            c32 += addendAt(f, dBase, r3 < m && q2 < nn, base2 + r3 * mul2);
+            c33 += addendAt(f, dBase, r3 < m && q3 < nn, base3 + r3 * mul3);
+        }
         if (r0 < m && q0 < cols) f.set(base0 + r0 * mul0, c00);
         if (r0 < m && q1 < cols) f.set(base1 + r0 * mul1, c01);
         if (r0 < m && q2 < cols) f.set(base2 + r0 * mul2, c02);
@@ -735,7 +774,8 @@ public final class TornadoKernels {
      * work-item per parameter (a[0] = parameters): dweight = sum g xhat, dbias = sum g over the parameter's runs in
      * every sample. a[2] len, a[3] x, a[4] g, a[5] mean, a[6] rstd, a[7] weight (-1: none), a[8] dx, a[12] rows,
      * a[13] dweight, a[14] dbias, a[15] parameters, a[16] 1 when the forward applied silu (g is then first multiplied
-     * by silu'(y) at y = xhat weight + bias, recomputed), a[17] bias (-1: none). Sums in double, like the CPU backend.
+     * by silu'(y) at y = xhat weight + bias, recomputed), a[17] bias (-1: none), a[18] a contiguous addend of x's shape
+     * added to dx (a gradient already pending for x), or -1. Sums in double, like the CPU backend.
      */
     public static void normBackward(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int w = c.globalIdx;
@@ -772,6 +812,7 @@ public final class TornadoKernels {
                 float meanGw = (float) (sumGw / len);
                 float meanGwXhat = (float) (sumGwXhat / len);
                 int dx = a.get(8);
+                int addend = a.get(18);
                 for (int k = 0; k < runsPerRow; k++) {
                     float wv = 1.0f;
                     if (wt >= 0) wv = f.get(wt + firstParam + k);
@@ -781,7 +822,9 @@ public final class TornadoKernels {
                         int i = row + k * run + j;
                         float xhat = (f.get(x + i) - m) * rstd;
                         float gw = siluGradient(silu, f.get(g + i), xhat * wv + bv) * wv;
-                        f.set(dx + i, rstd * (gw - meanGw - xhat * meanGwXhat));
+                        float d = rstd * (gw - meanGw - xhat * meanGwXhat);
+                        if (addend >= 0) d = d + f.get(addend + i);
+                        f.set(dx + i, d);
                     }
                 }
             } else {

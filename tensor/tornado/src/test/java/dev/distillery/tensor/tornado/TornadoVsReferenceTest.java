@@ -8,6 +8,7 @@ import dev.distillery.tensor.backend.Backends;
 import dev.distillery.tensor.backend.BinaryOp;
 import dev.distillery.tensor.backend.CompareOp;
 import dev.distillery.tensor.backend.Conv2dParams;
+import dev.distillery.tensor.backend.NormGradients;
 import dev.distillery.tensor.backend.NormResult;
 import dev.distillery.tensor.backend.PadMode;
 import dev.distillery.tensor.backend.ParamGradients;
@@ -241,6 +242,10 @@ class TornadoVsReferenceTest {
                 Tensor kt = randn(49, DType.F32, batches, n, heads, k).permute(0, 2, 3, 1);
                 assertClose(ref(() -> REF.matmulTwoBatchDims(q, kt, null)), down(tornado.matmulTwoBatchDims(deviceView(q), deviceView(kt), null)),
                         1e-4, 1e-4, what + " two batch levels");
+                // a pending gradient added as the product is stored (Linear's input gradient of a variable with other uses)
+                Tensor addend = randn(53, DType.F32, batches, m, n);
+                assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.matmul(at, bt), addend)), down(tornado.matmulAdd(deviceView(at), deviceView(bt), up(addend))),
+                        1e-4, 1e-4, what + " plus addend");
                 Tensor perHead = randn(50, DType.F32, 1, heads, k, n).expand(batches, heads, k, n); // stride-0 outer batch
                 assertClose(ref(() -> REF.matmulTwoBatchDims(q, perHead, bias)), down(tornado.matmulTwoBatchDims(deviceView(q), deviceView(perHead), up(bias))),
                         1e-4, 1e-4, what + " two batch levels, shared outer batch, bias");
@@ -276,6 +281,31 @@ class TornadoVsReferenceTest {
                         else assertNull(got.bias(), what);
                     }
         }
+    }
+
+    @Test
+    void pendingGradientsAreAddedInTheSameLaunch() {
+        Tensor x = randn(141, DType.F32, 2, 6, 5, 7), g = randn(142, DType.F32, 2, 6, 5, 7), addend = randn(143, DType.F32, 2, 6, 5, 7);
+        Tensor w = randn(144, DType.F32, 6), b = randn(145, DType.F32, 6);
+        Tensor xd = up(x), gd = up(g), addendD = up(addend), wd = up(w), bd = up(b);
+        long before = tornado.launches();
+        Tensor unary = tornado.unaryBackward(UnaryOp.SILU, xd, gd, 0, 0, addendD);
+        assertEquals(1, tornado.launches() - before, "unary backward plus addend: one launch");
+        assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.unaryBackward(UnaryOp.SILU, x, g, 0, 0), addend)), down(unary), 1e-5, 1e-6, "silu backward plus addend");
+        NormResult stats = tornado.groupNorm(xd, 3, wd, bd, 1e-5, true);
+        before = tornado.launches();
+        NormGradients norm = tornado.groupNormBackward(gd, xd, stats.mean(), stats.rstd(), wd, bd, 3, true, true, addendD);
+        assertEquals(2, tornado.launches() - before, "group norm backward plus addend: the same two launches as without");
+        NormResult hostStats = ref(() -> REF.groupNorm(x, 3, w, b, 1e-5, true));
+        NormGradients want = ref(() -> REF.groupNormBackward(g, x, hostStats.mean(), hostStats.rstd(), w, b, 3, true, true));
+        assertClose(ref(() -> REF.binary(BinaryOp.ADD, want.input(), addend)), down(norm.input()), 1e-4, 1e-5, "group norm dx plus addend");
+        assertClose(want.weight(), down(norm.weight()), 1e-4, 1e-4, "group norm dweight beside an addend");
+        Tensor a = randn(146, DType.F32, 2, 35, 6), wt = randn(147, DType.F32, 6, 7), sum = randn(148, DType.F32, 2, 35, 7);
+        Tensor ad = up(a), wtd = up(wt).unsqueeze(0).expand(2, 6, 7), sumD = up(sum);
+        before = tornado.launches();
+        Tensor product = tornado.matmulAdd(ad, wtd, sumD);
+        assertEquals(1, tornado.launches() - before, "matmul plus addend: one launch");
+        assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.matmul(a, wt.unsqueeze(0).expand(2, 6, 7)), sum)), down(product), 1e-4, 1e-5, "matmul plus addend");
     }
 
     @Test
