@@ -524,6 +524,7 @@ public final class Tensor {
     public Tensor to(Device target) {
         if (target.equals(device())) return this;
         Backend dst = Backends.forDevice(target);
+        if (device().equals(Device.CPU)) return dst.fromHost(this, dtype());
         Backend src = Backends.forDevice(device());
         Tensor out = dst.zeros(dtype(), shape);
         // The non-CPU side does the transfer; CPU storage is what both understand.

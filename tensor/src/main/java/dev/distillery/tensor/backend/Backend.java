@@ -35,6 +35,17 @@ public interface Backend {
     void copyInto(Tensor src, Tensor dst);
 
     /**
+     * A new contiguous tensor on this device holding host tensor {@code host}'s values in {@code dtype}, owned like
+     * {@link #zeros} (by no scope): {@link Tensor#to(Device)}'s upload. A device backend writes it once, without
+     * zeroing it first. By default, {@link #zeros} then {@link #copyInto}.
+     */
+    default Tensor fromHost(Tensor host, DType dtype) {
+        Tensor out = zeros(dtype, host.shape());
+        copyInto(host, out);
+        return out;
+    }
+
+    /**
      * Kernel launches so far (transfers included), for a backend that launches kernels on a device, where each launch
      * has a fixed cost that small models pay thousands of times per step; -1 for backends that compute in the calling
      * threads.

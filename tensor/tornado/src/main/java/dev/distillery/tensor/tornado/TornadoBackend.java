@@ -178,6 +178,14 @@ public final class TornadoBackend implements Backend {
         return t;
     }
 
+    /** Allocated and uploaded, not zeroed first: one launch (per staging buffer) instead of two. */
+    @Override
+    public synchronized Tensor fromHost(Tensor host, DType dtype) {
+        Tensor out = allocate(dtype, host.shape());
+        if (out.numel() > 0) copyInto(host, out);
+        return out;
+    }
+
     /** An op output: owned by the innermost open {@link TensorScope}, which returns it to the arena when it closes. */
     @Override
     public synchronized Tensor uninitialized(DType dtype, int... shape) {
@@ -743,12 +751,16 @@ public final class TornadoBackend implements Backend {
             }
             return new NormGradients(dx, dw, db);
         }
-        Tensor xc = contiguous(x), gc = contiguous(gradOut), mc = contiguous(mean), rc = contiguous(rstd);
+        // g as [samples, parameters, run] on its own strides where they allow (group norm: [N, C, spatial]), else a copy
+        int[] gStrides = rowsPerSample > 1 || run > 1 ? sampleParamRunStrides(gradOut) : null;
+        Tensor gc = gStrides != null ? gradOut : contiguous(gradOut);
+        if (gStrides == null) gStrides = new int[]{rowsPerSample * len, run, 1};
+        Tensor xc = contiguous(x), mc = contiguous(mean), rc = contiguous(rstd);
         Tensor wc = weight == null ? null : contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] v = {rows, 0, len, KernelArgs.base(xc), KernelArgs.base(gc), KernelArgs.base(mc), KernelArgs.base(rc),
                 wc == null ? -1 : KernelArgs.base(wc), KernelArgs.base(dx), run, rowsPerSample, len / run, rows,
                 dw == null ? 0 : KernelArgs.base(dw), db == null ? 0 : KernelArgs.base(db), params, silu ? 1 : 0, bc == null ? -1 : KernelArgs.base(bc),
-                addend == null ? -1 : KernelArgs.base(addend)};
+                addend == null ? -1 : KernelArgs.base(addend), gStrides[0], gStrides[1], gStrides[2]};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launch1d(Kernel.NORM_BACKWARD, rows);
         if (affineGrads) { // same arguments, but one work-item per parameter
@@ -757,6 +769,28 @@ public final class TornadoBackend implements Backend {
             plan.launch1d(Kernel.NORM_BACKWARD, params);
         }
         return new NormGradients(dx, dw, db);
+    }
+
+    /**
+     * The strides of g [N, C, ...] walked as [N, C, spatial] (the spatial dims as one), or null where the spatial dims
+     * do not merge. Dims of size 1 take any stride.
+     */
+    private static int[] sampleParamRunStrides(Tensor g) {
+        int[] sh = g.shape(), st = g.strides();
+        int runStride = 1;
+        long block = -1;
+        for (int d = sh.length - 1; d >= 2; d--) {
+            if (sh[d] == 1) continue;
+            if (block < 0) {
+                runStride = st[d];
+                block = sh[d];
+            } else if (st[d] != runStride * block) {
+                return null;
+            } else {
+                block *= sh[d];
+            }
+        }
+        return new int[]{st[0], st[1], runStride};
     }
 
     // ------------------------------------------------------------------------------------------------ structure
@@ -768,12 +802,22 @@ public final class TornadoBackend implements Backend {
         for (Tensor p : parts) total += p.shape()[dim];
         shape[dim] = total;
         Tensor out = uninitialized(parts.getFirst().dtype(), shape);
+        int inner = 1;
+        for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
+        boolean contiguousFloats = out.dtype() == DType.F32;
+        for (Tensor p : parts) contiguousFloats &= p.isContiguous();
         int at = 0;
+        List<int[]> entries = new ArrayList<>();
         for (Tensor p : parts) {
             int size = p.shape()[dim];
-            if (size > 0 && p.numel() > 0) deviceCopy(p, out.narrow(dim, at, size));
+            if (size > 0 && p.numel() > 0) {
+                if (contiguousFloats) entries.add(new int[]{p.numel(), KernelArgs.base(p), KernelArgs.base(out) + at * inner, size * inner, total * inner});
+                else deviceCopy(p, out.narrow(dim, at, size));
+            }
             at += size;
         }
+        // contiguous F32 parts (a UNet's skip concat): all in one launch
+        foreachLaunches(3, entries, 0, 0);
         return out;
     }
 

@@ -775,7 +775,9 @@ public final class TornadoKernels {
      * every sample. a[2] len, a[3] x, a[4] g, a[5] mean, a[6] rstd, a[7] weight (-1: none), a[8] dx, a[12] rows,
      * a[13] dweight, a[14] dbias, a[15] parameters, a[16] 1 when the forward applied silu (g is then first multiplied
      * by silu'(y) at y = xhat weight + bias, recomputed), a[17] bias (-1: none), a[18] a contiguous addend of x's shape
-     * added to dx (a gradient already pending for x), or -1. Sums in double, like the CPU backend.
+     * added to dx (a gradient already pending for x), or -1. g may be strided as [samples, parameters, run]: a[19],
+     * a[20], a[21] its sample, parameter and run strides (group norm's gradient through attention's transpose needs no
+     * copy). Sums in double, like the CPU backend.
      */
     public static void normBackward(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         int w = c.globalIdx;
@@ -789,11 +791,16 @@ public final class TornadoKernels {
             int runsPerRow = a.get(11);
             int silu = a.get(16);
             int bs = a.get(17);
+            int gSample = a.get(19);
+            int gParam = a.get(20);
+            int gRun = a.get(21);
             if (a.get(1) == 0) {
                 float m = f.get(a.get(5) + w);
                 float rstd = f.get(a.get(6) + w);
                 int row = w * len;
-                int firstParam = (w - (w / rowsPerSample) * rowsPerSample) * runsPerRow;
+                int sample = w / rowsPerSample;
+                int firstParam = (w - sample * rowsPerSample) * runsPerRow;
+                int gRow = g + sample * gSample;
                 double sumGw = 0.0;
                 double sumGwXhat = 0.0;
                 for (int k = 0; k < runsPerRow; k++) {
@@ -804,7 +811,7 @@ public final class TornadoKernels {
                     for (int j = 0; j < run; j++) {
                         int i = row + k * run + j;
                         float xhat = (f.get(x + i) - m) * rstd;
-                        float gw = siluGradient(silu, f.get(g + i), xhat * wv + bv) * wv;
+                        float gw = siluGradient(silu, f.get(gRow + (firstParam + k) * gParam + j * gRun), xhat * wv + bv) * wv;
                         sumGw += gw;
                         sumGwXhat += gw * xhat;
                     }
@@ -821,7 +828,7 @@ public final class TornadoKernels {
                     for (int j = 0; j < run; j++) {
                         int i = row + k * run + j;
                         float xhat = (f.get(x + i) - m) * rstd;
-                        float gw = siluGradient(silu, f.get(g + i), xhat * wv + bv) * wv;
+                        float gw = siluGradient(silu, f.get(gRow + (firstParam + k) * gParam + j * gRun), xhat * wv + bv) * wv;
                         float d = rstd * (gw - meanGw - xhat * meanGwXhat);
                         if (addend >= 0) d = d + f.get(addend + i);
                         f.set(dx + i, d);
@@ -844,7 +851,7 @@ public final class TornadoKernels {
                     int base = (smp * params + w) * run;
                     for (int j = 0; j < run; j++) {
                         float xhat = (f.get(x + base + j) - m) * rstd;
-                        float gv = siluGradient(silu, f.get(g + base + j), xhat * wv + bv);
+                        float gv = siluGradient(silu, f.get(g + smp * gSample + w * gParam + j * gRun), xhat * wv + bv);
                         accW += gv * xhat;
                         accB += gv;
                     }
@@ -929,6 +936,9 @@ public final class TornadoKernels {
      *   <li>1, scale: entry {first index, source, destination}; destination = source s[0]; a[0] elements in all;</li>
      *   <li>2, sums of squares: entry {unused, source, length, partial}: one work-item per entry (a[0] = entries)
      *       writes the sum of its elements' squares, accumulated in double, to the float arena at partial.</li>
+     *   <li>3, concat: entry {first index, source, destination, block, destination stride}: a contiguous part copied
+     *       in blocks of {@code block} elements (its extent along the concat dim times the dims after it), block b to
+     *       destination + b x destination stride; a[0] elements in all.</li>
      * </ul>
      */
     public static void foreach(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s, IntArray table) {
@@ -951,7 +961,12 @@ public final class TornadoKernels {
                 int first = table.get(e + 1) + j;
                 int second = table.get(e + 2) + j;
                 if (op == 0) f.set(first, f.get(first) * s.get(0) + f.get(second) * s.get(1));
-                else f.set(second, f.get(first) * s.get(0));
+                else if (op == 1) f.set(second, f.get(first) * s.get(0));
+                else {
+                    int block = table.get(e + 3);
+                    int b = j / block;
+                    f.set(table.get(e + 2) + b * table.get(e + 4) + (j - b * block), f.get(first));
+                }
             }
         }
     }

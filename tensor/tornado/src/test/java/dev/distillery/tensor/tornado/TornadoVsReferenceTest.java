@@ -108,6 +108,11 @@ class TornadoVsReferenceTest {
                 assertIdentical(h.contiguous(), down(deviceView(h)), "device view " + e.getKey() + " " + str(shape));
                 assertIdentical(h.contiguous(), down(deviceView(h).contiguous()), "device contiguous " + e.getKey() + " " + str(shape));
             }
+        Tensor small = randn(12, DType.F32, 3, 129);
+        long before = tornado.launches();
+        Tensor smallD = up(small);
+        assertEquals(1, tornado.launches() - before, "an upload is one launch (no zero fill first)");
+        assertIdentical(small, down(smallD), "small upload");
         Tensor big = randn(3, DType.F32, 5_000_003); // more than one staging buffer when the stage is small
         assertIdentical(big, down(up(big)), "5M elements");
         Tensor longs = Tensor.ofLongs(new long[]{0, -1, 7, Integer.MAX_VALUE, Integer.MIN_VALUE}, 5);
@@ -300,6 +305,19 @@ class TornadoVsReferenceTest {
         NormGradients want = ref(() -> REF.groupNormBackward(g, x, hostStats.mean(), hostStats.rstd(), w, b, 3, true, true));
         assertClose(ref(() -> REF.binary(BinaryOp.ADD, want.input(), addend)), down(norm.input()), 1e-4, 1e-5, "group norm dx plus addend");
         assertClose(want.weight(), down(norm.weight()), 1e-4, 1e-4, "group norm dweight beside an addend");
+        // g through attention's transpose ([N, HW, C] seen as [N, C, H, W]) and g of a mean (expanded): read in place
+        Tensor transposed = randn(149, DType.F32, 2, 35, 6).transpose(1, 2).reshape(2, 6, 5, 7);
+        Tensor expanded = randn(150, DType.F32, 1, 1, 1, 1).expand(2, 6, 5, 7);
+        for (Tensor gs : new Tensor[]{transposed, expanded}) {
+            Tensor gsd = deviceView(gs);
+            before = tornado.launches();
+            NormGradients strided = tornado.groupNormBackward(gsd, xd, stats.mean(), stats.rstd(), wd, bd, 3, true, true);
+            assertEquals(2, tornado.launches() - before, "group norm backward of a strided gradient: no copy");
+            NormGradients wantStrided = ref(() -> REF.groupNormBackward(gs, x, hostStats.mean(), hostStats.rstd(), w, b, 3, true, true));
+            assertClose(wantStrided.input(), down(strided.input()), 1e-4, 1e-5, "group norm dx of a strided gradient " + str(gs.strides()));
+            assertClose(wantStrided.weight(), down(strided.weight()), 1e-4, 1e-4, "group norm dweight of a strided gradient " + str(gs.strides()));
+            assertClose(wantStrided.bias(), down(strided.bias()), 1e-4, 1e-4, "group norm dbias of a strided gradient " + str(gs.strides()));
+        }
         Tensor a = randn(146, DType.F32, 2, 35, 6), wt = randn(147, DType.F32, 6, 7), sum = randn(148, DType.F32, 2, 35, 7);
         Tensor ad = up(a), wtd = up(wt).unsqueeze(0).expand(2, 6, 7), sumD = up(sum);
         before = tornado.launches();
@@ -342,6 +360,20 @@ class TornadoVsReferenceTest {
     void concatPadAndAdamMatchTheReference() {
         Tensor a = randn(71, DType.F32, 2, 3, 4), b = randnStrided(72, DType.F32, 2, 5, 4);
         assertIdentical(ref(() -> REF.concat(List.of(a, b), 1)), down(tornado.concat(List.of(up(a), deviceView(b)), 1)), "concat");
+        // contiguous parts (a UNet's skip concat) along every dim, an empty part among them: one launch
+        for (int dim = 0; dim < 3; dim++) {
+            int[] sa = {2, 3, 4}, sb = {2, 3, 4};
+            sb[dim] = 5;
+            int[] empty = sa.clone();
+            empty[dim] = 0;
+            Tensor pa = randn(73, DType.F32, sa), pb = randn(74, DType.F32, sb), pe = randn(75, DType.F32, empty);
+            Tensor da = up(pa), db = up(pb), de = up(pe);
+            int d = dim;
+            long before = tornado.launches();
+            Tensor got = tornado.concat(List.of(da, de, db, da), d);
+            assertEquals(1, tornado.launches() - before, "concat of contiguous parts along dim " + dim + ": one launch");
+            assertIdentical(ref(() -> REF.concat(List.of(pa, pe, pb, pa), d)), down(got), "concat of contiguous parts along dim " + dim);
+        }
         int[] pads = {1, 0, 0, 2, 3, 1};
         assertIdentical(ref(() -> REF.pad(a, pads, PadMode.CONSTANT, 0.5)), down(tornado.pad(up(a), pads, PadMode.CONSTANT, 0.5)), "pad constant");
         assertIdentical(ref(() -> REF.pad(a, pads, PadMode.REFLECT, 0)), down(tornado.pad(up(a), pads, PadMode.REFLECT, 0)), "pad reflect (host)");
