@@ -47,7 +47,7 @@ import torch_models  # noqa: E402  (the plain-PyTorch UNet2DModel and CLIP text 
 DEVICE = torch.device("cpu")
 # The cases that follow DEVICE (those of bench/device-compare); the others always run on the host.
 DEVICE_CASES = ("gemm-256", "gemm-512", "gemm-1024", "gemm-2048", "conv-fwd-64x32", "conv-fwdbwd-64x32", "conv-fwdbwd-128x16",
-                "unet-step-tiny", "unet-train-tiny")
+                "unet-step-tiny", "unet-train-tiny", "launch-overhead")
 
 
 def _randn(gen, *shape):
@@ -127,6 +127,19 @@ def attention(batch, heads, seq, dim, backward):
             dk = torch.matmul(ds.transpose(-2, -1), q)
             return out, dq, dk, dv
         return fwdbwd
+    return make
+
+
+def launch_chain(ops, n):
+    def make(gen):
+        x = _randn(gen, n)
+
+        def chain():
+            y = x
+            for i in range(ops):
+                y = y * 0.999 if i % 2 == 0 else y + 0.001
+            return y
+        return chain
     return make
 
 
@@ -409,6 +422,7 @@ CASES = {
     "textenc-step": textenc(64, step=True),
     "teacher-train-fmnist": teacher_train_step(64),
     "disback-iter-fmnist": disback_iteration(64),
+    "launch-overhead": launch_chain(256, 1024),
 }
 
 

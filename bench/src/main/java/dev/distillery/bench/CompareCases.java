@@ -53,6 +53,8 @@ public final class CompareCases {
         add("disback-iter-fmnist", "one Diff-Instruct distillation iteration of the default fmnist teacher (949k-parameter UNet) at batch 64: "
                 + "fake DSM step on fresh one-step samples, then the generator step (DI loss against the teacher), Adam(0, 0.999) for both",
                 new DisBackIterSpec(64));
+        add("launch-overhead", "256 chained elementwise ops (x * 0.999, x + 0.001) on 1024 floats: per-op overhead, one kernel launch each on a device",
+                new Specs.LaunchChain(256, 1024));
         // Later cases go here, and under the same name in torch_cases.py.
     }
 

@@ -196,6 +196,27 @@ public final class Specs {
     // ------------------------------------------------------------------------------------------ elementwise
 
     /** y = silu(x) over a flat tensor of {@code n} elements. */
+    /**
+     * {@code ops} small elementwise ops in a chain (alternately x * 0.999 and x + 0.001 on n floats), each one kernel
+     * launch on a device: the time per op is what a device backend pays per launch, whatever the kernel does, and what
+     * a small model pays hundreds of times per training step ({@code bench/device-compare launch-overhead}; PyTorch's
+     * twin runs the same chain, so the ratio compares the two per-op costs).
+     */
+    public record LaunchChain(int ops, int n) implements Spec {
+        @Override public double flops() { return 0; }
+        @Override public double bytes() { return 2.0 * F32_BYTES * n * ops; }
+
+        @Override
+        public Workload prepare(DType dtype, long seed) {
+            Tensor x = BenchDevice.put(Tensor.randn(new Rng(seed), dtype, n));
+            return () -> {
+                Tensor y = x;
+                for (int i = 0; i < ops; i++) y = i % 2 == 0 ? y.mul(0.999) : y.add(0.001);
+                return y;
+            };
+        }
+    }
+
     public record Silu(int n) implements Spec {
         @Override public double flops() { return 0; }
         @Override public double bytes() { return 2.0 * F32_BYTES * n; }
