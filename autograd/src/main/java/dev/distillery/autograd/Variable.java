@@ -198,6 +198,8 @@ public class Variable {
                         : BackwardRelease.runRule(n.op, in, v.value, n.saved, g, pending);
                 for (int k = 0; k < n.inputs.length; k++) {
                     Variable x = n.inputs[k];
+                    if (offered[k] != null && pending[k] == null && gi[k] == null)
+                        throw new IllegalStateException("backward rule of " + n.op.opName() + " took input " + k + "'s pending gradient but returned none");
                     if (!x.requiresGrad || gi[k] == null) continue;
                     if (!Arrays.equals(gi[k].shape(), x.value.shape()))
                         throw new IllegalStateException("backward rule of " + n.op.opName() + " returned gradient " + Shapes.str(gi[k].shape())

@@ -392,6 +392,17 @@ public final class TornadoKernels {
         return outer * a.get(outerAt) + (batch - outer * inner) * a.get(innerAt);
     }
 
+    /**
+     * {@code onesValue} for output column {@code q} when it is the column of ones ({@code ones}: its index, or -1 when
+     * there is none), else {@code value}: where a blocked kernel stores a column (the bias gradient's sums instead of
+     * the product's column), and its row step.
+     */
+    static int onesColumnOr(int q, int ones, int value, int onesValue) {
+        int v = value;
+        if (q == ones) v = onesValue;
+        return v;
+    }
+
     /** The addend of a C element stored at {@code cAt} (the addend at the same position relative to its base), or 0 outside C. */
     static float addendAt(FloatArray f, int addendMinusC, boolean inside, int cAt) {
         float v = 0.0f;
@@ -596,36 +607,24 @@ public final class TornadoKernels {
         // Output column q of row r at base_q + r * mul_q: C's row-major [M, N], or for the column of ones (q == N) the
         // row sums at a[20].
         int cols = nn;
-        if (onesAt >= 0) cols = nn + 1;
+        int ones = -1;
+        if (onesAt >= 0) {
+            cols = nn + 1;
+            ones = nn;
+        }
         int q0 = col0 + lx + 0;
         int q1 = col0 + lx + 16;
         int q2 = col0 + lx + 32;
         int q3 = col0 + lx + 48;
-        int base0 = cBase + q0;
-        int base1 = cBase + q1;
-        int base2 = cBase + q2;
-        int base3 = cBase + q3;
-        int mul0 = nn;
-        int mul1 = nn;
-        int mul2 = nn;
-        int mul3 = nn;
         int sums = onesAt + batch * m;
-        if (q0 == nn) {
-            base0 = sums;
-            mul0 = 1;
-        }
-        if (q1 == nn) {
-            base1 = sums;
-            mul1 = 1;
-        }
-        if (q2 == nn) {
-            base2 = sums;
-            mul2 = 1;
-        }
-        if (q3 == nn) {
-            base3 = sums;
-            mul3 = 1;
-        }
+        int base0 = onesColumnOr(q0, ones, cBase + q0, sums);
+        int base1 = onesColumnOr(q1, ones, cBase + q1, sums);
+        int base2 = onesColumnOr(q2, ones, cBase + q2, sums);
+        int base3 = onesColumnOr(q3, ones, cBase + q3, sums);
+        int mul0 = onesColumnOr(q0, ones, nn, 1);
+        int mul1 = onesColumnOr(q1, ones, nn, 1);
+        int mul2 = onesColumnOr(q2, ones, nn, 1);
+        int mul3 = onesColumnOr(q3, ones, nn, 1);
         int addend = a.get(21); // a pending gradient to add, same layout as C
         if (addend >= 0) {
             int dBase = addend - a.get(12); // C and the addend share their layout, batches included
@@ -1383,26 +1382,16 @@ public final class TornadoKernels {
         // Row r of output column q at o_q + (rowOff + r) * mul_q; the column of ones (q == N) goes to the bias gradient.
         int cols = nn;
         if (onesColumn == 1) cols = nn + 1;
-        int mul0 = rowStride;
-        int mul1 = rowStride;
-        int mul2 = rowStride;
-        int mul3 = rowStride;
-        if (onesColumn == 1 && q0 == nn) {
-            o0 = biasOff;
-            mul0 = 1;
-        }
-        if (onesColumn == 1 && q1 == nn) {
-            o1 = biasOff;
-            mul1 = 1;
-        }
-        if (onesColumn == 1 && q2 == nn) {
-            o2 = biasOff;
-            mul2 = 1;
-        }
-        if (onesColumn == 1 && q3 == nn) {
-            o3 = biasOff;
-            mul3 = 1;
-        }
+        int ones = -1;
+        if (onesColumn == 1) ones = nn;
+        o0 = onesColumnOr(q0, ones, o0, biasOff);
+        o1 = onesColumnOr(q1, ones, o1, biasOff);
+        o2 = onesColumnOr(q2, ones, o2, biasOff);
+        o3 = onesColumnOr(q3, ones, o3, biasOff);
+        int mul0 = onesColumnOr(q0, ones, rowStride, 1);
+        int mul1 = onesColumnOr(q1, ones, rowStride, 1);
+        int mul2 = onesColumnOr(q2, ones, rowStride, 1);
+        int mul3 = onesColumnOr(q3, ones, rowStride, 1);
         if (mode == 0 && biasOff >= 0) {
             float v0 = 0.0f;
             float v1 = 0.0f;
