@@ -26,7 +26,7 @@ final class Backprop {
     /**
      * {@link #backward(Op, Tensor[], Tensor, Tensor[], Tensor)} where {@code pending[k]}, when not null, is the gradient
      * already summed for input k (contiguous, of its shape) from its other uses. A rule that can add it in the same
-     * backend call (unary ops, Linear's input gradient, group norm's) returns gradient k with it included and sets
+     * backend call (unary ops, Linear's and conv2d's input gradients, layer and group norm's) returns gradient k with it included and sets
      * {@code pending[k]} to null; the caller adds the pending gradients that are left. On a device this saves the add's
      * launch, which small models pay at every variable with several uses (residual inputs, shared embeddings).
      */
@@ -74,9 +74,17 @@ final class Backprop {
             }
             case Op.Conv2d c -> {
                 Conv2dParams p = c.params();
-                Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p);
+                Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p, take(pending, 0));
                 ParamGradients pg = Tensor.conv2dParamGrads(g, in[0], in[1].shape(), p, in.length > 2);
                 yield in.length > 2 ? new Tensor[]{gx, pg.weight(), pg.bias()} : new Tensor[]{gx, pg.weight()};
+            }
+            case Op.Conv2dAdd c -> {
+                Conv2dParams p = c.params();
+                boolean bias = in.length > 3;
+                Tensor gx = Tensor.conv2dInputGrad(g, in[1], in[0].shape(), p, take(pending, 0));
+                ParamGradients pg = Tensor.conv2dParamGrads(g, in[0], in[1].shape(), p, bias);
+                Tensor gAddend = sumTo(g, in[in.length - 1].shape());
+                yield bias ? new Tensor[]{gx, pg.weight(), pg.bias(), gAddend} : new Tensor[]{gx, pg.weight(), gAddend};
             }
             case Op.ConvTranspose2d c -> {
                 // y = A^T x with A the conv2d of the same weight; so dx = A g and dW comes from conv2d's weight

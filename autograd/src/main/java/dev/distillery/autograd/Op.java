@@ -152,6 +152,16 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * conv2d plus an addend, in one backend call ({@link Tensor#conv2dAdd}): inputs (x, weight, addend) or (x, weight,
+     * bias, addend); the addend broadcasts to the output (a residual, or [N, O, 1, 1] time embedding).
+     */
+    record Conv2dAdd(Conv2dParams params) implements Op {
+        public Tensor forward(Tensor[] in) {
+            return in[0].conv2dAdd(in[1], in.length > 3 ? in[2] : null, params, in[in.length - 1]);
+        }
+    }
+
     /** Inputs (x, weight) or (x, weight, bias); weight [C_in, C_out/groups, kH, kW]. */
     record ConvTranspose2d(Conv2dParams params) implements Op {
         public Tensor forward(Tensor[] in) {

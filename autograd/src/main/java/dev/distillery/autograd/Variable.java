@@ -356,6 +356,14 @@ public class Variable {
         return bias == null ? apply(new Op.Conv2d(p), this, weight) : apply(new Op.Conv2d(p), this, weight, bias);
     }
 
+    /**
+     * {@code conv2d(weight, bias, p).add(addend)} as one op: on a device the addend (a residual, or a [N, O, 1, 1]
+     * time embedding) is added as the convolution stores its output, without a launch or a pass of its own.
+     */
+    public Variable conv2dAdd(Variable weight, Variable bias, Conv2dParams p, Variable addend) {
+        return bias == null ? apply(new Op.Conv2dAdd(p), this, weight, addend) : apply(new Op.Conv2dAdd(p), this, weight, bias, addend);
+    }
+
     public Variable convTranspose2d(Variable weight, Variable bias, Conv2dParams p) {
         return bias == null ? apply(new Op.ConvTranspose2d(p), this, weight) : apply(new Op.ConvTranspose2d(p), this, weight, bias);
     }

@@ -79,11 +79,10 @@ class AutogradGoldenTest {
             shortcut = cin != cout ? child("conv_shortcut", new Conv2d(cin, cout, 1, 1, 0, true, rng)) : null;
         }
 
+        /** The time embedding and the residual added by the convolutions ({@link Conv2d#forward(Variable, Variable)}), as ResnetBlock2D does. */
         Variable forward(Variable x, Variable t) {
-            Variable h = conv1.forward(norm1.forward(x).silu());
-            h = h.add(timeEmbProj.forward(t.silu()).unsqueeze(-1).unsqueeze(-1));
-            h = conv2.forward(norm2.forward(h).silu());
-            return (shortcut != null ? shortcut.forward(x) : x).add(h);
+            Variable h = conv1.forward(norm1.forward(x).silu(), timeEmbProj.forward(t.silu()).unsqueeze(-1).unsqueeze(-1));
+            return conv2.forward(norm2.forward(h).silu(), shortcut != null ? shortcut.forward(x) : x);
         }
     }
 

@@ -34,7 +34,7 @@ class OpCoverageTest {
             entry("Binary.DIV", "binary_div"), entry("Binary.POW", "binary_pow"), entry("Binary.MAXIMUM", "binary_maximum"),
             entry("Binary.MINIMUM", "binary_minimum"), entry("Where", "where"),
             entry("Sum", "sum_02_keep"), entry("Mean", "mean_1"), entry("MaxMin", "max_last"), entry("Var", "var_1"),
-            entry("LogSumExp", "logsumexp_2"), entry("MatMul", "matmul_batched"), entry("Conv2d", "conv2d"),
+            entry("LogSumExp", "logsumexp_2"), entry("MatMul", "matmul_batched"), entry("Conv2d", "conv2d"), entry("Conv2dAdd", "autograd:resblock"),
             entry("ConvTranspose2d", "conv_transpose2d"), entry("AvgPool2d", "avg_pool2d"), entry("MaxPool2d", "max_pool2d"),
             entry("Upsample2d", "bilinear"), entry("Softmax", "softmax_1"), entry("LayerNorm", "layer_norm"),
             entry("GroupNorm", "group_norm"), entry("Concat", "autograd:transformer"), entry("IndexSelect", "index_select_0"),

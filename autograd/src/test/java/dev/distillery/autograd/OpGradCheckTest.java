@@ -108,6 +108,10 @@ class OpGradCheckTest {
         add("Conv2d", "Conv2d stride/pad/dilation/groups + bias",
                 v -> v[0].conv2d(v[1], v[2], new Conv2dParams(2, 1, 1, 2, 1, 2, 2, 0, 0)), rn(2, 4, 6, 5), rn(6, 2, 3, 3), rn(6));
         add("Conv2d", "Conv2d 1x1 no bias", v -> v[0].conv2d(v[1], null, Conv2dParams.of(1, 0)), rn(2, 3, 4, 4), rn(5, 3, 1, 1));
+        add("Conv2dAdd", "Conv2dAdd + bias, per-channel addend (a time embedding)",
+                v -> v[0].conv2dAdd(v[1], v[2], Conv2dParams.of(1, 1), v[3]), rn(2, 3, 4, 5), rn(4, 3, 3, 3), rn(4), rn(2, 4, 1, 1));
+        add("Conv2dAdd", "Conv2dAdd stride 2 groups 2 no bias, full addend (a residual)",
+                v -> v[0].conv2dAdd(v[1], null, new Conv2dParams(2, 2, 1, 1, 1, 1, 2, 0, 0), v[2]), rn(2, 4, 5, 5), rn(6, 2, 3, 3), rn(2, 6, 3, 3));
         add("ConvTranspose2d", "ConvTranspose2d stride 2 output padding + bias",
                 v -> v[0].convTranspose2d(v[1], v[2], Conv2dParams.of(2, 1).withOutputPadding(1, 1)), rn(2, 4, 3, 4), rn(4, 3, 3, 3), rn(3));
         add("ConvTranspose2d", "ConvTranspose2d groups 2",
@@ -149,6 +153,9 @@ class OpGradCheckTest {
                         .add(v[0].groupNorm(2, null, null, 1e-5).mul(v[0].silu()).sum(new int[]{2}))
                         .add(v[0].layerNorm(new int[]{3}, null, null, 1e-5).mul(v[0].mul(v[0])).sum(new int[]{2})),
                 rn(2, 4, 3), rn(5, 3), rn(5));
+        add("composite", "shared input folded into a conv input gradient, and one node taking x twice (conv and its addend)",
+                v -> v[0].conv2d(v[1], null, Conv2dParams.of(1, 1)).mul(v[0].tanh()).add(v[0].conv2dAdd(v[1], null, Conv2dParams.of(1, 1), v[0])),
+                rn(2, 3, 4, 5), rn(3, 3, 3, 3));
     }
 
     static Stream<Case> cases() {

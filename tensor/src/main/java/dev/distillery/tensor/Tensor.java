@@ -851,23 +851,47 @@ public final class Tensor {
 
     /** 2-D convolution; {@code weight} [O, C/groups, kH, kW], {@code bias} [O] or null. */
     public Tensor conv2d(Tensor weight, Tensor bias, Conv2dParams p) {
-        requireCompute("conv2d");
-        requireRank("conv2d", 4, "input");
-        weight.requireRank("conv2d", 4, "weight");
-        requireSame("conv2d", weight);
+        conv2dShape("conv2d", weight, bias, p);
+        return backend().conv2d(this, weight, bias, p);
+    }
+
+    /**
+     * {@code conv2d(weight, bias, p).add(addend)} in one backend call ({@link Backend#conv2dAdd}): the addend broadcasts
+     * to the output's shape ([N, O, 1, 1]: a per-channel time embedding; the output's shape: a residual).
+     */
+    public Tensor conv2dAdd(Tensor weight, Tensor bias, Conv2dParams p, Tensor addend) {
+        int[] out = conv2dShape("conv2dAdd", weight, bias, p);
+        requireSame("conv2dAdd", addend);
+        return backend().conv2dAdd(this, weight, bias, p, addend.expandTo("conv2dAdd", out));
+    }
+
+    /** Checks conv2d's operands; returns its output shape [N, O, outH, outW]. */
+    private int[] conv2dShape(String op, Tensor weight, Tensor bias, Conv2dParams p) {
+        requireCompute(op);
+        requireRank(op, 4, "input");
+        weight.requireRank(op, 4, "weight");
+        requireSame(op, weight);
         int c = shape[1], o = weight.shape[0];
         if (c % p.groups() != 0 || o % p.groups() != 0 || weight.shape[1] * p.groups() != c)
-            throw new IllegalArgumentException("conv2d: input " + Shapes.str(shape) + " and weight " + Shapes.str(weight.shape) + " do not match with groups=" + p.groups());
-        checkBias("conv2d", bias, o);
+            throw new IllegalArgumentException(op + ": input " + Shapes.str(shape) + " and weight " + Shapes.str(weight.shape) + " do not match with groups=" + p.groups());
+        checkBias(op, bias, o);
         int oh = Conv2dParams.convOut(shape[2], weight.shape[2], p.strideH(), p.padH(), p.dilationH());
         int ow = Conv2dParams.convOut(shape[3], weight.shape[3], p.strideW(), p.padW(), p.dilationW());
         if (oh < 1 || ow < 1)
-            throw new IllegalArgumentException("conv2d: kernel " + Shapes.str(weight.shape) + " larger than padded input " + Shapes.str(shape));
-        return backend().conv2d(this, weight, bias, p);
+            throw new IllegalArgumentException(op + ": kernel " + Shapes.str(weight.shape) + " larger than padded input " + Shapes.str(shape));
+        return new int[]{shape[0], o, oh, ow};
     }
 
     /** Gradient of {@link #conv2d} w.r.t. its input, of shape {@code inputShape} (the backward pass). */
     public static Tensor conv2dInputGrad(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
+        return conv2dInputGrad(gradOut, weight, inputShape, p, null);
+    }
+
+    /**
+     * {@link #conv2dInputGrad(Tensor, Tensor, int[], Conv2dParams)} plus {@code addend} of the input's shape (null:
+     * none) in one backend call: a gradient already pending for the input, folded in as the kernel stores.
+     */
+    public static Tensor conv2dInputGrad(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p, Tensor addend) {
         gradOut.requireCompute("conv2dInputGrad");
         gradOut.requireSame("conv2dInputGrad", weight);
         gradOut.requireRank("conv2dInputGrad", 4, "gradient");
@@ -875,7 +899,11 @@ public final class Tensor {
         if (inputShape.length != 4 || gradOut.shape[1] != weight.shape[0] || inputShape[1] != weight.shape[1] * p.groups())
             throw new IllegalArgumentException("conv2dInputGrad: gradient " + Shapes.str(gradOut.shape) + ", weight " + Shapes.str(weight.shape)
                     + " and input shape " + Shapes.str(inputShape) + " do not match with groups=" + p.groups());
-        return gradOut.backend().conv2dBackwardInput(gradOut, weight, inputShape.clone(), p);
+        if (addend == null) return gradOut.backend().conv2dBackwardInput(gradOut, weight, inputShape.clone(), p);
+        gradOut.requireSame("conv2dInputGrad", addend);
+        if (!Arrays.equals(addend.shape, inputShape))
+            throw new IllegalArgumentException("conv2dInputGrad: addend " + Shapes.str(addend.shape) + " differs from the input shape " + Shapes.str(inputShape));
+        return gradOut.backend().conv2dBackwardInput(gradOut, weight, inputShape.clone(), p, addend);
     }
 
     /** Gradient of {@link #conv2d} w.r.t. its weight, of shape {@code weightShape} (the backward pass). */

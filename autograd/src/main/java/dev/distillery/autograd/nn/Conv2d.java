@@ -26,4 +26,9 @@ public final class Conv2d extends Module {
     public Variable forward(Variable x) {
         return x.conv2d(weight, bias, params);
     }
+
+    /** {@code forward(x).add(addend)} in one op ({@link Variable#conv2dAdd}): a residual or a time embedding added as it stores. */
+    public Variable forward(Variable x, Variable addend) {
+        return x.conv2dAdd(weight, bias, params, addend);
+    }
 }

@@ -53,17 +53,16 @@ public final class ResnetBlock2D extends Module {
 
     /** @param temb [N, tembChannels] or null */
     public Variable forward(Variable x, Variable temb) {
-        Variable h = conv1.forward(norm1.forwardSilu(x));
         Variable t = timeEmbProj != null && temb != null ? timeEmbProj.forward(temb.silu()).unsqueeze(-1).unsqueeze(-1) : null;
-        if (t != null && !scaleShift) h = h.add(t);
+        // the time embedding and the residual are added by the convolutions as they store (one op each, no extra pass)
+        Variable h = t != null && !scaleShift ? conv1.forward(norm1.forwardSilu(x), t) : conv1.forward(norm1.forwardSilu(x));
         if (t != null && scaleShift) {
             int c = t.size(1) / 2;
             h = norm2.forward(h).mul(t.narrow(1, 0, c).add(1)).add(t.narrow(1, c, c)).silu();
         } else {
             h = norm2.forwardSilu(h);
         }
-        h = conv2.forward(dropout.forward(h));
-        Variable y = (convShortcut != null ? convShortcut.forward(x) : x).add(h);
+        Variable y = conv2.forward(dropout.forward(h), convShortcut != null ? convShortcut.forward(x) : x);
         return outputScaleFactor == 1 ? y : y.div(outputScaleFactor);
     }
 }

@@ -98,8 +98,25 @@ public interface Backend {
     /** x [N, C, H, W], weight [O, C/groups, kH, kW], bias [O] or null: output [N, O, outH, outW]. */
     Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p);
 
+    /**
+     * {@link #conv2d} plus {@code addend} of the output's shape (any strides: a residual, or a per-channel time
+     * embedding expanded over height and width), added after the bias: a device backend adds it as it stores the
+     * output, saving the add's launch and a pass over the output. By default, conv2d and then an add.
+     */
+    default Tensor conv2dAdd(Tensor x, Tensor weight, Tensor bias, Conv2dParams p, Tensor addend) {
+        return binary(BinaryOp.ADD, conv2d(x, weight, bias, p), addend);
+    }
+
     /** Gradient of conv2d w.r.t. its input, of shape {@code inputShape}; also conv_transpose2d's forward. */
     Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p);
+
+    /**
+     * {@link #conv2dBackwardInput} plus {@code addend} of {@code inputShape} (any strides): the input gradient folded
+     * into a gradient already pending for the input; a device backend adds it as it stores. By default, an add.
+     */
+    default Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p, Tensor addend) {
+        return binary(BinaryOp.ADD, conv2dBackwardInput(gradOut, weight, inputShape, p), addend);
+    }
 
     /** Gradient of conv2d w.r.t. its weight, of shape {@code weightShape}. */
     Tensor conv2dBackwardWeight(Tensor gradOut, Tensor x, int[] weightShape, Conv2dParams p);

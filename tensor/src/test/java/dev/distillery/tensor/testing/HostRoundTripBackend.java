@@ -118,6 +118,16 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
+    public Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p, Tensor addend) {
+        return down(device.conv2dBackwardInput(up(gradOut), up(weight), inputShape, p, up(addend)));
+    }
+
+    @Override
+    public Tensor conv2dAdd(Tensor x, Tensor weight, Tensor bias, Conv2dParams p, Tensor addend) {
+        return down(device.conv2dAdd(up(x), up(weight), up(bias), p, up(addend)));
+    }
+
+    @Override
     public Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
         return down(device.conv2dBackwardInput(up(gradOut), up(weight), inputShape, p));
     }

@@ -1020,7 +1020,14 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public synchronized Tensor conv2d(Tensor x, Tensor weight, Tensor bias, Conv2dParams p) {
+        return conv2dAdd(x, weight, bias, p, null);
+    }
+
+    /** The addend (any strides) added by the kernel as it stores each output, after the bias: no extra launch. */
+    @Override
+    public synchronized Tensor conv2dAdd(Tensor x, Tensor weight, Tensor bias, Conv2dParams p, Tensor addend) {
         requireFloat("conv2d", x, weight);
+        if (addend != null) requireFloat("conv2d addend", addend);
         Tensor xc = samplesContiguous(x), wc = contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] xs = x.shape(), ws = weight.shape();
         int oh = Conv2dParams.convOut(xs[2], ws[2], p.strideH(), p.padH(), p.dilationH());
@@ -1028,19 +1035,26 @@ public final class TornadoBackend implements Backend {
         Tensor out = uninitialized(DType.F32, xs[0], ws[0], oh, ow);
         if (out.numel() == 0) return out;
         int og = ws[0] / p.groups();
-        convLaunch(0, og, xs[0] * oh * ow, ws[1] * ws[2] * ws[3], p, xs, ws, oh, ow, xc, wc, null, bc, out);
+        convLaunch(0, og, xs[0] * oh * ow, ws[1] * ws[2] * ws[3], p, xs, ws, oh, ow, xc, wc, null, bc, out, addend);
         return out;
     }
 
     @Override
     public synchronized Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p) {
+        return conv2dBackwardInput(gradOut, weight, inputShape, p, null);
+    }
+
+    /** The addend (any strides) added by the kernel as it stores each input-gradient element: no extra launch. */
+    @Override
+    public synchronized Tensor conv2dBackwardInput(Tensor gradOut, Tensor weight, int[] inputShape, Conv2dParams p, Tensor addend) {
         requireFloat("conv2dBackwardInput", gradOut, weight);
+        if (addend != null) requireFloat("conv2dBackwardInput addend", addend);
         Tensor gc = samplesContiguous(gradOut), wc = contiguous(weight);
         int[] ws = weight.shape(), gs = gradOut.shape();
         Tensor out = uninitialized(DType.F32, inputShape);
         if (out.numel() == 0) return out;
         int og = ws[0] / p.groups();
-        convLaunch(1, ws[1], inputShape[0] * inputShape[2] * inputShape[3], og * ws[2] * ws[3], p, inputShape, ws, gs[2], gs[3], null, wc, gc, null, out);
+        convLaunch(1, ws[1], inputShape[0] * inputShape[2] * inputShape[3], og * ws[2] * ws[3], p, inputShape, ws, gs[2], gs[3], null, wc, gc, null, out, addend);
         return out;
     }
 
@@ -1065,7 +1079,7 @@ public final class TornadoBackend implements Backend {
             if (bias != null) fill(bias, 0);
             return new ParamGradients(out, bias);
         }
-        convLaunch(2, og, weightShape[1] * weightShape[2] * weightShape[3], k, p, xs, weightShape, gs[2], gs[3], xc, null, gc, bias, out);
+        convLaunch(2, og, weightShape[1] * weightShape[2] * weightShape[3], k, p, xs, weightShape, gs[2], gs[3], xc, null, gc, bias, out, null);
         return new ParamGradients(out, bias);
     }
 
@@ -1089,13 +1103,13 @@ public final class TornadoBackend implements Backend {
     static final String CONV_KERNEL_PROPERTY = "distillery.tornado.conv";
 
     /**
-     * The {@link TornadoKernels#conv} layout and launch; x, w, gradOut, bias may be null where the mode does not read
-     * them. As in {@link #matmul}, the implicit GEMM (M x N per group) runs on the 64 x 64 register-blocked
+     * The {@link TornadoKernels#conv} layout and launch; x, w, gradOut, bias, addend (modes 0 and 1) may be null where
+     * the mode does not read them. As in {@link #matmul}, the implicit GEMM (M x N per group) runs on the 64 x 64 register-blocked
      * {@link TornadoKernels#convBlocked} where M and N are both at least {@value #BLOCKED_MIN}, else on 16 x 16 tiles;
      * {@link #CONV_KERNEL_PROPERTY} forces either. a[4] counts row tiles or blocks per group accordingly.
      */
     private void convLaunch(int mode, int m, int n, int k, Conv2dParams p, int[] xs, int[] ws, int oh, int ow,
-                            Tensor x, Tensor w, Tensor gradOut, Tensor bias, Tensor out) {
+                            Tensor x, Tensor w, Tensor gradOut, Tensor bias, Tensor out, Tensor addend) {
         boolean blocked = useBlocked(CONV_KERNEL_PROPERTY, m, n);
         int edge = blocked ? 64 : TornadoKernels.TILE;
         int rowTiles = (m + edge - 1) / edge;
@@ -1105,7 +1119,9 @@ public final class TornadoBackend implements Backend {
                 gradOut == null ? 0 : KernelArgs.base(gradOut), bias == null ? -1 : KernelArgs.base(bias), KernelArgs.base(out),
                 xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], oh, ow, ws[0] / p.groups(),
                 p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW(), columns - n,
-                x == null ? 0 : sampleStride(x), gradOut == null ? 0 : sampleStride(gradOut)};
+                x == null ? 0 : sampleStride(x), gradOut == null ? 0 : sampleStride(gradOut), addend == null ? -1 : KernelArgs.base(addend),
+                addend == null ? 0 : addend.strides()[0], addend == null ? 0 : addend.strides()[1], addend == null ? 0 : addend.strides()[2],
+                addend == null ? 0 : addend.strides()[3]};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launchTiled(blocked ? Kernel.CONV_BLOCKED : Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
     }

@@ -403,6 +403,17 @@ public final class TornadoKernels {
         return v;
     }
 
+    /**
+     * The offset of conv result column q (sample b, pixel (y, x): q = b ohw + y ow + x, with ohw and ow the result's
+     * plane size and row length) in an addend with sample and pixel strides sN, sY, sX (the caller adds the channel's).
+     */
+    static int addendColumn(int q, int ohw, int ow, int sN, int sY, int sX) {
+        int b = q / ohw;
+        int pix = q - b * ohw;
+        int y = pix / ow;
+        return b * sN + y * sY + (pix - y * ow) * sX;
+    }
+
     /** The addend of a C element stored at {@code cAt} (the addend at the same position relative to its base), or 0 outside C. */
     static float addendAt(FloatArray f, int addendMinusC, boolean inside, int cAt) {
         float v = 0.0f;
@@ -981,7 +992,10 @@ public final class TornadoKernels {
      * more column, of ones, so that output column N holds the gradient's sums over K), a[9] result, a[10..26] batch,
      * C, H, W, O, C/g, kH, kW, outH, outW, O/g, strideH, strideW, padH, padW, dilationH, dilationW; a[27] 1 for that
      * column of ones (mode 2 with a bias), else 0; a[28] and a[29] the sample (batch) strides of x and gradOut, whose
-     * samples are contiguous [C, H, W] and [O, outH, outW] (a channel slice of a concat's gradient needs no copy).
+     * samples are contiguous [C, H, W] and [O, outH, outW] (a channel slice of a concat's gradient needs no copy);
+     * a[30] an addend of the result's shape added as it is stored (mode 0: after the bias; a residual, an expanded time
+     * embedding; mode 1: a gradient already pending for x), or -1 (always -1 in mode 2), with strides a[31..34] over
+     * the result's [N, channels, height, width].
      *
      * <p>The arguments are read once into registers, and each work-item decodes its own fixed row (A loads) and column
      * (B loads) before the K loop, so the loop decodes only k: reading the arguments per element from global memory
@@ -1113,9 +1127,13 @@ public final class TornadoKernels {
             if (mode == 0) {
                 int oc = g * og + row;
                 if (a.get(8) >= 0) acc += f.get(a.get(8) + oc);
-                f.set(a.get(9) + (bb * o + oc) * ohw + (col - bb * ohw), acc);
+                int pix = col - bb * ohw;
+                if (a.get(30) >= 0) acc += f.get(a.get(30) + oc * a.get(32) + addendColumn(col, ohw, ow, a.get(31), a.get(33), a.get(34)));
+                f.set(a.get(9) + (bb * o + oc) * ohw + pix, acc);
             } else if (mode == 1) {
-                f.set(a.get(9) + (bb * ch + g * cg + row) * hw + (col - bb * hw), acc);
+                int ic = g * cg + row;
+                if (a.get(30) >= 0) acc += f.get(a.get(30) + ic * a.get(32) + addendColumn(col, hw, w, a.get(31), a.get(33), a.get(34)));
+                f.set(a.get(9) + (bb * ch + ic) * hw + (col - bb * hw), acc);
             } else {
                 f.set(a.get(9) + (g * og + row) * nn + col, acc);
             }
@@ -1417,6 +1435,32 @@ public final class TornadoKernels {
             c31 += v3;
             c32 += v3;
             c33 += v3;
+        }
+        int addendOff = a.get(30); // -1 in mode 2
+        if (addendOff >= 0) {
+            int sC = a.get(32);
+            int width = ow; // the result's row length: the output's (mode 0) or the input's (mode 1)
+            if (mode == 1) width = w;
+            int e0 = addendColumn(q0, span, width, a.get(31), a.get(33), a.get(34));
+            int e1 = addendColumn(q1, span, width, a.get(31), a.get(33), a.get(34));
+            int e2 = addendColumn(q2, span, width, a.get(31), a.get(33), a.get(34));
+            int e3 = addendColumn(q3, span, width, a.get(31), a.get(33), a.get(34));
+            c00 += addendAt(f, addendOff, r0 < m && q0 < nn, e0 + (rowOff + r0) * sC);
+            c01 += addendAt(f, addendOff, r0 < m && q1 < nn, e1 + (rowOff + r0) * sC);
+            c02 += addendAt(f, addendOff, r0 < m && q2 < nn, e2 + (rowOff + r0) * sC);
+            c03 += addendAt(f, addendOff, r0 < m && q3 < nn, e3 + (rowOff + r0) * sC);
+            c10 += addendAt(f, addendOff, r1 < m && q0 < nn, e0 + (rowOff + r1) * sC);
+            c11 += addendAt(f, addendOff, r1 < m && q1 < nn, e1 + (rowOff + r1) * sC);
+            c12 += addendAt(f, addendOff, r1 < m && q2 < nn, e2 + (rowOff + r1) * sC);
+            c13 += addendAt(f, addendOff, r1 < m && q3 < nn, e3 + (rowOff + r1) * sC);
+            c20 += addendAt(f, addendOff, r2 < m && q0 < nn, e0 + (rowOff + r2) * sC);
+            c21 += addendAt(f, addendOff, r2 < m && q1 < nn, e1 + (rowOff + r2) * sC);
+            c22 += addendAt(f, addendOff, r2 < m && q2 < nn, e2 + (rowOff + r2) * sC);
+            c23 += addendAt(f, addendOff, r2 < m && q3 < nn, e3 + (rowOff + r2) * sC);
+            c30 += addendAt(f, addendOff, r3 < m && q0 < nn, e0 + (rowOff + r3) * sC);
+            c31 += addendAt(f, addendOff, r3 < m && q1 < nn, e1 + (rowOff + r3) * sC);
+            c32 += addendAt(f, addendOff, r3 < m && q2 < nn, e2 + (rowOff + r3) * sC);
+            c33 += addendAt(f, addendOff, r3 < m && q3 < nn, e3 + (rowOff + r3) * sC);
         }
         if (r0 < m && q0 < cols) f.set(o0 + (rowOff + r0) * mul0, c00);
         if (r0 < m && q1 < cols) f.set(o1 + (rowOff + r0) * mul1, c01);

@@ -435,6 +435,24 @@ class TornadoVsReferenceTest {
                     1e-4, 1e-4, "conv2d input gradient " + what);
             assertClose(ref(() -> REF.conv2dBackwardWeight(g, x, w.shape(), p)), down(tornado.conv2dBackwardWeight(up(g), deviceView(x), w.shape(), p)),
                     1e-4, 2e-4, "conv2d weight gradient " + what);
+            // a residual (the output's shape, strided) and a time embedding ([N, O, 1, 1] expanded) added as it stores
+            Tensor residual = randnStrided(109, DType.F32, y.shape()), temb = randn(110, DType.F32, y.size(0), y.size(1), 1, 1).expand(y.shape());
+            for (Tensor addend : new Tensor[]{residual, temb}) {
+                Tensor xd0 = up(x), addendD = deviceView(addend), wd0 = up(w), bd0 = up(b);
+                long start = tornado.launches();
+                Tensor sum = tornado.conv2dAdd(xd0, wd0, bd0, p, addendD);
+                assertEquals(1, tornado.launches() - start, "conv2d plus addend: one launch " + what);
+                assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.conv2d(x, w, b, p), addend)), down(sum), 1e-4, 1e-4,
+                        "conv2d plus addend " + str(addend.strides()) + " " + what);
+            }
+            // a pending gradient (strided) added as the input gradient is stored
+            Tensor pendingX = randnStrided(111, DType.F32, x.shape());
+            Tensor gd0 = up(g), wd1 = up(w), pendingD = deviceView(pendingX);
+            long startGrad = tornado.launches();
+            Tensor gxPlus = tornado.conv2dBackwardInput(gd0, wd1, x.shape(), p, pendingD);
+            assertEquals(1, tornado.launches() - startGrad, "conv2d input gradient plus addend: one launch " + what);
+            assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.conv2dBackwardInput(g, w, x.shape(), p), pendingX)), down(gxPlus), 1e-4, 1e-4,
+                    "conv2d input gradient plus addend " + what);
             // the bias gradient as the weight gradient's extra column: both in one launch
             Tensor gd = up(g), xd = up(x);
             long before = tornado.launches();
