@@ -25,7 +25,7 @@ final class Backprop {
 
     /**
      * {@link #backward(Op, Tensor[], Tensor, Tensor[], Tensor)} where {@code pending[k]}, when not null, is the gradient
-     * already summed for input k (contiguous, of its shape) from its other uses. A rule that can add it in the same
+     * already summed for input k (of its shape, any layout) from its other uses. A rule that can add it in the same
      * backend call (unary ops, Linear's and conv2d's input gradients, layer and group norm's) returns gradient k with it included and sets
      * {@code pending[k]} to null; the caller adds the pending gradients that are left. On a device this saves the add's
      * launch, which small models pay at every variable with several uses (residual inputs, shared embeddings).

@@ -231,8 +231,8 @@ public class Variable {
     /**
      * For each input of {@code n}: the gradient already summed for it from its other uses, offered to the backward
      * rule to add in the same backend call ({@link Backprop#backward(Op, Tensor[], Tensor, Tensor[], Tensor, Tensor[])});
-     * null where there is none, where it is not contiguous, or where the input appears twice in {@code n} (x * x: one
-     * sum must not be folded into both gradients).
+     * null where there is none, or where the input appears twice in {@code n} (x * x: one sum must not be folded into
+     * both gradients). It may be a strided view (a piece of a concat's gradient).
      */
     private static Tensor[] pendingGradients(Node n, Map<Variable, Tensor> grads) {
         Tensor[] pending = new Tensor[n.inputs.length];
@@ -240,7 +240,7 @@ public class Variable {
             Variable x = n.inputs[k];
             if (!x.requiresGrad) continue;
             Tensor p = grads.get(x);
-            if (p == null || !p.isContiguous()) continue;
+            if (p == null) continue;
             boolean once = true;
             for (int j = 0; j < pending.length && once; j++) once = j == k || n.inputs[j] != x;
             if (once) pending[k] = p;

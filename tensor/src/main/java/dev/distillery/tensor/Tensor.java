@@ -1066,7 +1066,7 @@ public final class Tensor {
 
     /**
      * {@link #layerNormBackward(Tensor, Tensor, Tensor, Tensor, Tensor, int[], boolean)} with {@code inputAddend} (x's
-     * shape, contiguous, or null) added to the input gradient in the same backend call.
+     * shape, any layout, or null) added to the input gradient in the same backend call.
      */
     public static NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int[] normalizedShape,
                                                   boolean affineGrads, Tensor inputAddend) {
@@ -1107,9 +1107,9 @@ public final class Tensor {
     private static void inputAddendChecks(String op, Tensor x, Tensor addend) {
         if (addend == null) return;
         x.requireSame(op, addend);
-        if (!Arrays.equals(addend.shape, x.shape) || !addend.isContiguous())
-            throw new IllegalArgumentException(op + ": the input gradient's addend must be contiguous with the input's shape " + Shapes.str(x.shape)
-                    + ", got " + Shapes.str(addend.shape) + (addend.isContiguous() ? "" : " (strided)"));
+        if (!Arrays.equals(addend.shape, x.shape))
+            throw new IllegalArgumentException(op + ": the input gradient's addend must have the input's shape " + Shapes.str(x.shape)
+                    + ", got " + Shapes.str(addend.shape));
     }
 
     private static void normBackwardChecks(String op, Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int rows, int params) {

@@ -202,7 +202,7 @@ public interface Backend {
     NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads);
 
     /**
-     * {@link #layerNormBackward} with {@code inputAddend} (x's shape, contiguous) added to the input gradient: folded
+     * {@link #layerNormBackward} with {@code inputAddend} (x's shape, any layout) added to the input gradient: folded
      * into a gradient already pending for x from its other uses (a residual stream). By default, an add.
      */
     default NormGradients layerNormBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normSize, boolean affineGrads,

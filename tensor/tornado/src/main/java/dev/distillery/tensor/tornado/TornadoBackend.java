@@ -735,8 +735,8 @@ public final class TornadoBackend implements Backend {
     }
 
     /**
-     * Two launches of {@link TornadoKernels#normBackward}: the input gradient per row (plus the contiguous addend when
-     * not null), the affine gradients per parameter.
+     * Two launches of {@link TornadoKernels#normBackward}: the input gradient per row (plus the addend when not null;
+     * a strided one is copied first, a launch like the add it replaces), the affine gradients per parameter.
      */
     private NormGradients normBackward(Tensor gradOut, Tensor x, Tensor mean, Tensor rstd, Tensor weight, Tensor bias, boolean silu, int rows,
                                        int len, int run, int rowsPerSample, int params, boolean affineGrads, int[] paramShape, Tensor inputAddend) {
