@@ -68,8 +68,8 @@ final class Backprop {
                     ParamGradients p = Tensor.linearParamGrads(g, in[0], in.length > 2);
                     yield in.length > 2 ? new Tensor[]{gx, p.weight().mT(), p.bias()} : new Tensor[]{gx, p.weight().mT()};
                 }
-                Tensor gx = sumTo(g.matmul(in[1].mT()), in[0].shape());
-                Tensor gb = sumTo(in[0].mT().matmul(g), in[1].shape());
+                Tensor gx = productInLayoutOf(g, in[1].mT(), in[0]);
+                Tensor gb = productInLayoutOf(in[0].mT(), g, in[1]);
                 yield in.length > 2 ? new Tensor[]{gx, gb, sumTo(g, in[2].shape())} : new Tensor[]{gx, gb};
             }
             case Op.Conv2d c -> {
@@ -211,6 +211,24 @@ final class Backprop {
      */
     private static boolean isLinear(Tensor a, Tensor b, Tensor g) {
         return b.dim() == 2 && a.dim() >= 2 && g.dim() == a.dim() && b.mT().isContiguous();
+    }
+
+    /**
+     * x @ y summed back to {@code like}'s shape: a matmul operand's gradient. Where {@code like} is a permuted view of
+     * a dense tensor with two batch dims and the product's shape (attention's per-head q, k and v), the product is
+     * written in like's own layout ({@link Tensor#matmulInto}), so undoing the permute and the head split that made
+     * like needs no copy.
+     */
+    private static Tensor productInLayoutOf(Tensor x, Tensor y, Tensor like) {
+        if (like.dim() == 4 && x.dim() == 4 && y.dim() == 4 && !like.isContiguous()
+                && x.size(0) == like.size(0) && x.size(1) == like.size(1) && y.size(0) == like.size(0) && y.size(1) == like.size(1)) {
+            Tensor out = Tensor.uninitializedLike(like);
+            if (out != null) {
+                Tensor.matmulInto(x, y, out);
+                return out;
+            }
+        }
+        return sumTo(x.matmul(y), like.shape());
     }
 
     /** Sums a broadcast gradient back to {@code shape} (leading dims and dims of size 1). */

@@ -103,6 +103,8 @@ class OpGradCheckTest {
         add("MatMul", "MatMul vector with bias", v -> v[0].matmul(v[1], v[2]), rn(4), rn(4, 3), rn(3));
         add("MatMul", "MatMul permuted input, transposed weight", v -> v[0].transpose(0, 1).matmul(v[1].mT()), rn(3, 2, 4), rn(5, 4));
         add("MatMul", "MatMul vector", v -> v[0].matmul(v[1]), rn(4), rn(4, 3));
+        add("MatMul", "MatMul per-head permuted operands (gradients written in the inputs' layouts)",
+                v -> v[0].permute(0, 2, 1, 3).matmul(v[1].permute(0, 2, 3, 1)), rn(2, 3, 2, 4), rn(2, 5, 2, 4));
         add("MatMul", "MatMul 4-D permuted input with bias (Linear over leading dims that do not merge)",
                 v -> v[0].permute(0, 2, 1, 3).matmul(v[1].mT(), v[2]), rn(2, 3, 2, 4), rn(5, 4), rn(5));
         add("Conv2d", "Conv2d stride/pad/dilation/groups + bias",

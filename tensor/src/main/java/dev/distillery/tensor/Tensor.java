@@ -785,6 +785,42 @@ public final class Tensor {
         return product != null ? product : matmul(other).add(addend);
     }
 
+    /**
+     * a [B1, B2, M, K] times b [B1, B2, K, N] written into {@code out} [B1, B2, M, N], whose layout may be any
+     * non-overlapping one ({@link #uninitializedLike}): one backend call ({@link Backend#matmulInto}).
+     */
+    public static void matmulInto(Tensor a, Tensor b, Tensor out) {
+        a.requireCompute("matmulInto");
+        a.requireSame("matmulInto", b);
+        a.requireSame("matmulInto", out);
+        if (a.shape.length != 4 || b.shape.length != 4 || out.shape.length != 4 || a.shape[3] != b.shape[2]
+                || !Arrays.equals(out.shape, new int[]{a.shape[0], a.shape[1], a.shape[2], b.shape[3]})
+                || a.shape[0] != b.shape[0] || a.shape[1] != b.shape[1])
+            throw new IllegalArgumentException("matmulInto: " + Shapes.str(a.shape) + " x " + Shapes.str(b.shape) + " into " + Shapes.str(out.shape)
+                    + " (two equal batch dims, K matching)");
+        a.backend().matmulInto(a, b, out);
+    }
+
+    /**
+     * A new tensor of t's shape, dtype and device, with t's layout when t is a permutation of a contiguous layout (the
+     * same strides: a gradient can be written in its input's layout); contents unspecified. Null when t's layout is not
+     * such a permutation (overlapping, gapped, expanded).
+     */
+    public static Tensor uninitializedLike(Tensor t) {
+        int r = t.shape.length;
+        Integer[] order = new Integer[r];
+        for (int i = 0; i < r; i++) order[i] = i;
+        Arrays.sort(order, (i, j) -> t.strides[i] != t.strides[j] ? Integer.compare(t.strides[j], t.strides[i]) : Integer.compare(i, j));
+        int[] permuted = new int[r], inverse = new int[r];
+        for (int i = 0; i < r; i++) {
+            permuted[i] = t.shape[order[i]];
+            inverse[order[i]] = i;
+        }
+        Tensor laid = t.backend().uninitialized(t.dtype(), permuted).permute(inverse);
+        for (int d = 0; d < r; d++) if (t.shape[d] > 1 && laid.strides[d] != t.strides[d]) return null;
+        return laid;
+    }
+
     private static int[] concat(int[] head, int... tail) {
         int[] r = Arrays.copyOf(head, head.length + tail.length);
         System.arraycopy(tail, 0, r, head.length, tail.length);

@@ -138,4 +138,20 @@ class TensorViewTest {
         assertEquals(1f + 0x1p-6f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(1f + 3 * 0x1p-8f)));
         assertTrue(Float.isNaN(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.NaN))));
     }
+    @Test
+    void uninitializedLikeKeepsAPermutedLayoutAndRefusesOthers() {
+        Tensor base = Tensor.zeros(DType.F32, 2, 5, 3, 4);
+        for (int[] order : new int[][]{{0, 2, 1, 3}, {0, 2, 3, 1}, {3, 2, 1, 0}, {0, 1, 2, 3}}) {
+            Tensor view = base.permute(order);
+            Tensor like = Tensor.uninitializedLike(view);
+            assertArrayEquals(view.shape(), like.shape(), "shape " + java.util.Arrays.toString(order));
+            assertArrayEquals(view.strides(), like.strides(), "strides " + java.util.Arrays.toString(order));
+            assertNotSame(view.storage(), like.storage(), "a new storage");
+        }
+        // size-1 dims take any stride
+        Tensor ones = Tensor.zeros(DType.F32, 3, 1, 4).permute(2, 1, 0);
+        assertArrayEquals(ones.shape(), Tensor.uninitializedLike(ones).shape());
+        assertNull(Tensor.uninitializedLike(Tensor.zeros(DType.F32, 1, 4).expand(3, 4)), "expanded: overlapping");
+        assertNull(Tensor.uninitializedLike(Tensor.zeros(DType.F32, 4, 6).narrow(1, 0, 3)), "a slice: gaps");
+    }
 }

@@ -180,6 +180,16 @@ public interface Backend {
     }
 
     /**
+     * a [B1, B2, M, K] times b [B1, B2, K, N] (any strides) written into {@code out} [B1, B2, M, N], whose strides may be
+     * any non-overlapping layout: a gradient produced in its input's layout (attention's per-head q, k, v are permuted
+     * views), so that undoing the permutation and reshape needs no copy. A device backend stores on out's strides; by
+     * default, the product and then a copy into out.
+     */
+    default void matmulInto(Tensor a, Tensor b, Tensor out) {
+        copyInto(matmulTwoBatchDims(a, b, null).view(out.shape()), out);
+    }
+
+    /**
      * Group norm of [N, C, ...] with {@code groups} groups; weight and bias (or null) have C elements. With
      * {@code silu} the output is silu of the normalised values: the UNet's norm-then-activation in one pass.
      */

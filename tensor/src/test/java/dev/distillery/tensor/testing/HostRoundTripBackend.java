@@ -203,6 +203,13 @@ public final class HostRoundTripBackend implements Backend {
     }
 
     @Override
+    public void matmulInto(Tensor a, Tensor b, Tensor out) {
+        Tensor d = up(out);
+        device.matmulInto(up(a), up(b), d);
+        writeBack(d, out);
+    }
+
+    @Override
     public Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
         return down(device.matmulTwoBatchDims(up(a), up(b), up(bias)));
     }

@@ -263,6 +263,11 @@ class CpuGradientsVsReferenceTest {
             var got = CPU.groupNormBackward(g, x, stats.mean(), stats.rstd(), w, bias, 3, true, true, addend);
             TensorAsserts.assertClose(REF.binary(BinaryOp.ADD, want.input(), addend), got.input(), tol, tol, "groupNorm dx plus addend " + dt);
             TensorAsserts.assertClose(want.weight(), got.weight(), tol, tol, "groupNorm dweight beside an addend " + dt);
+            // a product written into a permuted layout (a gradient in its input's layout)
+            Tensor q = TensorAsserts.randn(seed++, dt, 2, 9, 3, 5).permute(0, 2, 1, 3), kn = TensorAsserts.randn(seed++, dt, 2, 3, 5, 17);
+            Tensor into = Tensor.zeros(dt, 2, 9, 3, 17).permute(0, 2, 1, 3);
+            CPU.matmulInto(q, kn, into);
+            TensorAsserts.assertClose(REF.matmulTwoBatchDims(q, kn, null).view(2, 3, 9, 17), into, tol, tol, "matmulInto a permuted layout " + dt);
             Tensor w7 = TensorAsserts.randn(seed++, dt, 7);
             var lstats = REF.layerNorm(x, w7, null, 7, 1e-5);
             var lwant = REF.layerNormBackward(g, x, lstats.mean(), lstats.rstd(), w7, 7, true);

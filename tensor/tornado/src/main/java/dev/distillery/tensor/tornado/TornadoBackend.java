@@ -532,6 +532,15 @@ public final class TornadoBackend implements Backend {
         return matmulLaunch(a, b, null, addend, as[0], 1, ast[0], 0, bst[0], 0, as[1], as[2], b.shape()[2], ast[1], ast[2], bst[1], bst[2]);
     }
 
+    /** The kernels store on {@code out}'s strides: a gradient in its input's layout needs no copy afterwards. */
+    @Override
+    public synchronized void matmulInto(Tensor a, Tensor b, Tensor out) {
+        requireFloat("matmulInto", out);
+        int[] as = a.shape(), ast = a.strides(), bst = b.strides();
+        matmulLaunch(a, b, null, null, out, as[0] * as[1], as[1], ast[0], ast[1], bst[0], bst[1], as[2], as[3], b.shape()[3], ast[2], ast[3],
+                bst[2], bst[3]);
+    }
+
     /** Both batch levels indexed by the kernels (no copy of operands whose two batch dims do not merge). */
     @Override
     public synchronized Tensor matmulTwoBatchDims(Tensor a, Tensor b, Tensor bias) {
@@ -547,18 +556,34 @@ public final class TornadoBackend implements Backend {
      */
     private Tensor matmulLaunch(Tensor a, Tensor b, Tensor bias, Tensor addend, int batches, int inner, int aOuter, int aInner, int bOuter, int bInner,
                                int m, int k, int n, int aRow, int aCol, int bRow, int bCol) {
+        return matmulLaunch(a, b, bias, addend, null, batches, inner, aOuter, aInner, bOuter, bInner, m, k, n, aRow, aCol, bRow, bCol);
+    }
+
+    /**
+     * {@link #matmulLaunch(Tensor, Tensor, Tensor, Tensor, int, int, int, int, int, int, int, int, int, int, int, int, int)}
+     * into {@code into} ([B1, B2, M, N], any non-overlapping strides, no bias or addend) when not null, else into a new
+     * contiguous [batches, M, N].
+     */
+    private Tensor matmulLaunch(Tensor a, Tensor b, Tensor bias, Tensor addend, Tensor into, int batches, int inner, int aOuter, int aInner,
+                               int bOuter, int bInner, int m, int k, int n, int aRow, int aCol, int bRow, int bCol) {
         requireFloat("matmul", a, b);
         if (bias != null) requireFloat("matmul bias", bias);
-        Tensor out = uninitialized(DType.F32, batches, m, n);
+        Tensor out = into != null ? into : uninitialized(DType.F32, batches, m, n);
         if (out.numel() == 0) return out;
         if (k == 0) {
+            if (into != null) {
+                deviceCopy(zeros(DType.F32, 1).expand(into.shape()), into);
+                return into;
+            }
             fill(out, 0);
             if (addend != null) out = binary(BinaryOp.ADD, out, addend);
             return bias == null ? out : binary(BinaryOp.ADD, out, bias.unsqueeze(0).unsqueeze(0).expand(out.shape()));
         }
         Tensor biasC = bias == null ? null : contiguous(bias);
+        int[] os = into != null ? into.strides() : new int[]{inner * m * n, m * n, n, 1};
         int[] v = {m, n, k, 0, KernelArgs.base(a), aOuter, aRow, aCol, KernelArgs.base(b), bOuter, bRow, bCol, KernelArgs.base(out),
-                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner, k, 0, 0, -1, addend == null ? -1 : KernelArgs.base(addend)};
+                biasC == null ? -1 : KernelArgs.base(biasC), inner, aInner, bInner, k, 0, 0, -1, addend == null ? -1 : KernelArgs.base(addend),
+                os[0], os[1], os[2], os[3]};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         launchMatmul(batches, m, n);
         return out;
@@ -606,7 +631,7 @@ public final class TornadoBackend implements Backend {
         }
         // A = g^T [N, K]: row stride g's column stride; B = x [K, C].
         int[] v = {n, c, k, 0, KernelArgs.base(gradOut), 0, gst[2], gInner, KernelArgs.base(x), 0, xInner, xst[2], KernelArgs.base(weight), -1,
-                1, 0, 0, kInner, gst[0], xst[0], bias == null ? -1 : KernelArgs.base(bias), -1};
+                1, 0, 0, kInner, gst[0], xst[0], bias == null ? -1 : KernelArgs.base(bias), -1, 0, 0, c, 1};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         launchMatmul(1, n, bias == null ? c : c + 1);
         return new ParamGradients(weight, bias);

@@ -414,10 +414,10 @@ public final class TornadoKernels {
         return b * sN + y * sY + (pix - y * ow) * sX;
     }
 
-    /** The addend of a C element stored at {@code cAt} (the addend at the same position relative to its base), or 0 outside C. */
-    static float addendAt(FloatArray f, int addendMinusC, boolean inside, int cAt) {
+    /** The addend element at {@code base + at}, or 0 for an element outside the result ({@code inside} false). */
+    static float addendAt(FloatArray f, int base, boolean inside, int at) {
         float v = 0.0f;
-        if (inside) v = f.get(addendMinusC + cAt);
+        if (inside) v = f.get(base + at);
         return v;
     }
 
@@ -444,8 +444,10 @@ public final class TornadoKernels {
      * the inner count (K: one level), a[18] and a[19] the outer K strides of A and B (a[7] and a[10] the inner ones).
      * a[20] >= 0: B has one more column, of ones, whose output column goes to the contiguous [B, M] at a[20] instead
      * of C (the bias gradient of Linear: the row sums of A). a[21] a contiguous [B, M, N] added to C as it is stored,
-     * or -1 (a gradient already pending for the product's variable). Grid: x over ceil(N / TILE) TILE columns (N + 1
-     * with the column of ones), y over batches x row tiles, both in groups of TILE.
+     * or -1 (a gradient already pending for the product's variable). C's strides: a[22] and a[23] outer and inner
+     * batch, a[24] row, a[25] column (contiguous: M N a[14], M N, N, 1; others write a gradient in its input's
+     * layout). Grid: x over ceil(N / TILE) TILE columns (N + 1 with the column of ones), y over batches x row tiles,
+     * both in groups of TILE.
      */
     public static void matmul(KernelContext c, FloatArray f, IntArray n, IntArray a, FloatArray s) {
         float[] tileA = c.allocateFloatLocalArray(256);
@@ -485,9 +487,8 @@ public final class TornadoKernels {
         }
         if (row < m && col < nn) {
             if (a.get(13) >= 0) acc += f.get(a.get(13) + col);
-            int at = (batch * m + row) * nn + col;
-            if (a.get(21) >= 0) acc += f.get(a.get(21) + at);
-            f.set(a.get(12) + at, acc);
+            if (a.get(21) >= 0) acc += f.get(a.get(21) + (batch * m + row) * nn + col);
+            f.set(a.get(12) + batchOffset(a, batch, 22, 23) + row * a.get(24) + col * a.get(25), acc);
         } else if (row < m && col == nn && onesAt >= 0) {
             f.set(onesAt + batch * m + row, acc);
         }
@@ -519,7 +520,9 @@ public final class TornadoKernels {
         int bBase = a.get(8) + batchOffset(a, batch, 9, 16);
         int bRow = a.get(10);
         int bCol = a.get(11);
-        int cBase = a.get(12) + batch * m * nn;
+        int cBase = a.get(12) + batchOffset(a, batch, 22, 23);
+        int cRow = a.get(24);
+        int cCol = a.get(25);
         int kInner = a.get(17);
         int aKOuter = a.get(18);
         int bKOuter = a.get(19);
@@ -615,8 +618,8 @@ public final class TornadoKernels {
             c23 += bias3;
             c33 += bias3;
         }
-        // Output column q of row r at base_q + r * mul_q: C's row-major [M, N], or for the column of ones (q == N) the
-        // row sums at a[20].
+        // Output column q of row r at base_q + r * mul_q: C on its strides, or for the column of ones (q == N) the row
+        // sums at a[20].
         int cols = nn;
         int ones = -1;
         if (onesAt >= 0) {
@@ -628,33 +631,33 @@ public final class TornadoKernels {
         int q2 = col0 + lx + 32;
         int q3 = col0 + lx + 48;
         int sums = onesAt + batch * m;
-        int base0 = onesColumnOr(q0, ones, cBase + q0, sums);
-        int base1 = onesColumnOr(q1, ones, cBase + q1, sums);
-        int base2 = onesColumnOr(q2, ones, cBase + q2, sums);
-        int base3 = onesColumnOr(q3, ones, cBase + q3, sums);
-        int mul0 = onesColumnOr(q0, ones, nn, 1);
-        int mul1 = onesColumnOr(q1, ones, nn, 1);
-        int mul2 = onesColumnOr(q2, ones, nn, 1);
-        int mul3 = onesColumnOr(q3, ones, nn, 1);
-        int addend = a.get(21); // a pending gradient to add, same layout as C
+        int base0 = onesColumnOr(q0, ones, cBase + q0 * cCol, sums);
+        int base1 = onesColumnOr(q1, ones, cBase + q1 * cCol, sums);
+        int base2 = onesColumnOr(q2, ones, cBase + q2 * cCol, sums);
+        int base3 = onesColumnOr(q3, ones, cBase + q3 * cCol, sums);
+        int mul0 = onesColumnOr(q0, ones, cRow, 1);
+        int mul1 = onesColumnOr(q1, ones, cRow, 1);
+        int mul2 = onesColumnOr(q2, ones, cRow, 1);
+        int mul3 = onesColumnOr(q3, ones, cRow, 1);
+        int addend = a.get(21); // a pending gradient to add: a contiguous [B, M, N]
         if (addend >= 0) {
-            int dBase = addend - a.get(12); // C and the addend share their layout, batches included
-            c00 += addendAt(f, dBase, r0 < m && q0 < nn, base0 + r0 * mul0);
-            c01 += addendAt(f, dBase, r0 < m && q1 < nn, base1 + r0 * mul1);
-            c02 += addendAt(f, dBase, r0 < m && q2 < nn, base2 + r0 * mul2);
-            c03 += addendAt(f, dBase, r0 < m && q3 < nn, base3 + r0 * mul3);
-            c10 += addendAt(f, dBase, r1 < m && q0 < nn, base0 + r1 * mul0);
-            c11 += addendAt(f, dBase, r1 < m && q1 < nn, base1 + r1 * mul1);
-            c12 += addendAt(f, dBase, r1 < m && q2 < nn, base2 + r1 * mul2);
-            c13 += addendAt(f, dBase, r1 < m && q3 < nn, base3 + r1 * mul3);
-            c20 += addendAt(f, dBase, r2 < m && q0 < nn, base0 + r2 * mul0);
-            c21 += addendAt(f, dBase, r2 < m && q1 < nn, base1 + r2 * mul1);
-            c22 += addendAt(f, dBase, r2 < m && q2 < nn, base2 + r2 * mul2);
-            c23 += addendAt(f, dBase, r2 < m && q3 < nn, base3 + r2 * mul3);
-            c30 += addendAt(f, dBase, r3 < m && q0 < nn, base0 + r3 * mul0);
-            c31 += addendAt(f, dBase, r3 < m && q1 < nn, base1 + r3 * mul1);
-            c32 += addendAt(f, dBase, r3 < m && q2 < nn, base2 + r3 * mul2);
-            c33 += addendAt(f, dBase, r3 < m && q3 < nn, base3 + r3 * mul3);
+            int dBase = addend + batch * m * nn;
+            c00 += addendAt(f, dBase, r0 < m && q0 < nn, r0 * nn + q0);
+            c01 += addendAt(f, dBase, r0 < m && q1 < nn, r0 * nn + q1);
+            c02 += addendAt(f, dBase, r0 < m && q2 < nn, r0 * nn + q2);
+            c03 += addendAt(f, dBase, r0 < m && q3 < nn, r0 * nn + q3);
+            c10 += addendAt(f, dBase, r1 < m && q0 < nn, r1 * nn + q0);
+            c11 += addendAt(f, dBase, r1 < m && q1 < nn, r1 * nn + q1);
+            c12 += addendAt(f, dBase, r1 < m && q2 < nn, r1 * nn + q2);
+            c13 += addendAt(f, dBase, r1 < m && q3 < nn, r1 * nn + q3);
+            c20 += addendAt(f, dBase, r2 < m && q0 < nn, r2 * nn + q0);
+            c21 += addendAt(f, dBase, r2 < m && q1 < nn, r2 * nn + q1);
+            c22 += addendAt(f, dBase, r2 < m && q2 < nn, r2 * nn + q2);
+            c23 += addendAt(f, dBase, r2 < m && q3 < nn, r2 * nn + q3);
+            c30 += addendAt(f, dBase, r3 < m && q0 < nn, r3 * nn + q0);
+            c31 += addendAt(f, dBase, r3 < m && q1 < nn, r3 * nn + q1);
+            c32 += addendAt(f, dBase, r3 < m && q2 < nn, r3 * nn + q2);
+            c33 += addendAt(f, dBase, r3 < m && q3 < nn, r3 * nn + q3);
         }
         if (r0 < m && q0 < cols) f.set(base0 + r0 * mul0, c00);
         if (r0 < m && q1 < cols) f.set(base1 + r0 * mul1, c01);

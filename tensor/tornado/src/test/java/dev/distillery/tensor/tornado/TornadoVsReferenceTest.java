@@ -251,6 +251,14 @@ class TornadoVsReferenceTest {
                 Tensor addend = randn(53, DType.F32, batches, m, n);
                 assertClose(ref(() -> REF.binary(BinaryOp.ADD, REF.matmul(at, bt), addend)), down(tornado.matmulAdd(deviceView(at), deviceView(bt), up(addend))),
                         1e-4, 1e-4, what + " plus addend");
+                // written in a permuted layout ([B, h, M, N] viewing a fresh [B, M, h, N]): a gradient in its input's layout
+                Tensor into = tornado.uninitialized(DType.F32, batches, m, heads, n).permute(0, 2, 1, 3);
+                Tensor kn = randn(54, DType.F32, batches, heads, k, n);
+                Tensor knd = up(kn), qd = deviceView(q);
+                long before = tornado.launches();
+                tornado.matmulInto(qd, knd, into);
+                assertEquals(1, tornado.launches() - before, what + " into a permuted layout: one launch");
+                assertClose(ref(() -> REF.matmulTwoBatchDims(q, kn, null)).view(batches, heads, m, n), down(into), 1e-4, 1e-4, what + " into a permuted layout");
                 Tensor perHead = randn(50, DType.F32, 1, heads, k, n).expand(batches, heads, k, n); // stride-0 outer batch
                 assertClose(ref(() -> REF.matmulTwoBatchDims(q, perHead, bias)), down(tornado.matmulTwoBatchDims(deviceView(q), deviceView(perHead), up(bias))),
                         1e-4, 1e-4, what + " two batch levels, shared outer batch, bias");
