@@ -182,7 +182,7 @@ public final class TornadoBackend implements Backend {
     @Override
     public synchronized Tensor fromHost(Tensor host, DType dtype) {
         Tensor out = allocate(dtype, host.shape());
-        if (out.numel() > 0) copyInto(host, out);
+        copyInto(host, out);
         return out;
     }
 
@@ -776,10 +776,10 @@ public final class TornadoBackend implements Backend {
             }
             return new NormGradients(dx, dw, db);
         }
-        // g as [samples, parameters, run] on its own strides where they allow (group norm: [N, C, spatial]), else a copy
-        int[] gStrides = rowsPerSample > 1 || run > 1 ? sampleParamRunStrides(gradOut) : null;
-        Tensor gc = gStrides != null ? gradOut : contiguous(gradOut);
-        if (gStrides == null) gStrides = new int[]{rowsPerSample * len, run, 1};
+        // g as [samples, parameters, run]: a view on its own strides where they allow one (group norm's [N, C, spatial]
+        // through attention's transpose), else a copy
+        Tensor gc = gradOut.reshape(rows / rowsPerSample, params, run);
+        int[] gStrides = gc.strides();
         Tensor xc = contiguous(x), mc = contiguous(mean), rc = contiguous(rstd);
         Tensor wc = weight == null ? null : contiguous(weight), bc = bias == null ? null : contiguous(bias);
         int[] v = {rows, 0, len, KernelArgs.base(xc), KernelArgs.base(gc), KernelArgs.base(mc), KernelArgs.base(rc),
@@ -794,28 +794,6 @@ public final class TornadoBackend implements Backend {
             plan.launch1d(Kernel.NORM_BACKWARD, params);
         }
         return new NormGradients(dx, dw, db);
-    }
-
-    /**
-     * The strides of g [N, C, ...] walked as [N, C, spatial] (the spatial dims as one), or null where the spatial dims
-     * do not merge. Dims of size 1 take any stride.
-     */
-    private static int[] sampleParamRunStrides(Tensor g) {
-        int[] sh = g.shape(), st = g.strides();
-        int runStride = 1;
-        long block = -1;
-        for (int d = sh.length - 1; d >= 2; d--) {
-            if (sh[d] == 1) continue;
-            if (block < 0) {
-                runStride = st[d];
-                block = sh[d];
-            } else if (st[d] != runStride * block) {
-                return null;
-            } else {
-                block *= sh[d];
-            }
-        }
-        return new int[]{st[0], st[1], runStride};
     }
 
     // ------------------------------------------------------------------------------------------------ structure
@@ -1113,9 +1091,7 @@ public final class TornadoBackend implements Backend {
      * kernels take a sample stride), else a contiguous copy.
      */
     private Tensor samplesContiguous(Tensor t) {
-        int[] sh = t.shape(), st = t.strides();
-        boolean samples = (sh[3] == 1 || st[3] == 1) && (sh[2] == 1 || st[2] == sh[3]) && (sh[1] == 1 || st[1] == sh[2] * sh[3]);
-        return samples ? t : contiguousCopy(t);
+        return t.numel() == 0 || t.narrow(0, 0, 1).isContiguous() ? t : contiguousCopy(t);
     }
 
     /** The distance between samples of a {@link #samplesContiguous} tensor (any value serves a single sample). */
@@ -1140,13 +1116,13 @@ public final class TornadoBackend implements Backend {
         int rowTiles = (m + edge - 1) / edge;
         int columns = mode == 2 && bias != null ? n + 1 : n; // a weight gradient's extra column: the bias gradient
         int colTiles = (columns + edge - 1) / edge;
+        int[] addendStrides = addend == null ? new int[4] : addend.strides();
         int[] v = {mode, m, n, k, rowTiles, x == null ? 0 : KernelArgs.base(x), w == null ? 0 : KernelArgs.base(w),
                 gradOut == null ? 0 : KernelArgs.base(gradOut), bias == null ? -1 : KernelArgs.base(bias), KernelArgs.base(out),
                 xs[0], xs[1], xs[2], xs[3], ws[0], ws[1], ws[2], ws[3], oh, ow, ws[0] / p.groups(),
                 p.strideH(), p.strideW(), p.padH(), p.padW(), p.dilationH(), p.dilationW(), columns - n,
                 x == null ? 0 : sampleStride(x), gradOut == null ? 0 : sampleStride(gradOut), addend == null ? -1 : KernelArgs.base(addend),
-                addend == null ? 0 : addend.strides()[0], addend == null ? 0 : addend.strides()[1], addend == null ? 0 : addend.strides()[2],
-                addend == null ? 0 : addend.strides()[3]};
+                addendStrides[0], addendStrides[1], addendStrides[2], addendStrides[3]};
         for (int i = 0; i < v.length; i++) args.set(i, v[i]);
         plan.launchTiled(blocked ? Kernel.CONV_BLOCKED : Kernel.CONV, colTiles, (long) p.groups() * rowTiles);
     }
