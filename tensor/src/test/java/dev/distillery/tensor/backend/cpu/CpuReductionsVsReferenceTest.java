@@ -199,12 +199,14 @@ class CpuReductionsVsReferenceTest {
             }
     }
 
+    /** {shape, groups}: one and many groups, a channel per group, rank 2 to 4, an empty spatial dim. */
+    private static final Object[][] GROUP_NORM_CASES = {{new int[]{2, 6, 5, 7}, 3}, {new int[]{4, 64, 8, 8}, 32}, {new int[]{3, 4}, 2},
+            {new int[]{2, 8, 33}, 8}, {new int[]{1, 6, 3, 3}, 1}, {new int[]{2, 6, 17}, 6}, {new int[]{2, 4, 0}, 2}};
+
     @Test
     void groupNormMatches() {
-        Object[][] cases = {{new int[]{2, 6, 5, 7}, 3}, {new int[]{4, 64, 8, 8}, 32}, {new int[]{3, 4}, 2}, {new int[]{2, 8, 33}, 8},
-                {new int[]{1, 6, 3, 3}, 1}, {new int[]{2, 6, 17}, 6}, {new int[]{2, 4, 0}, 2}};
         for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
-            for (Object[] c : cases) {
+            for (Object[] c : GROUP_NORM_CASES) {
                 int[] shape = (int[]) c[0];
                 int g = (int) c[1], ch = shape[1];
                 Tensor w = randn(91, dt, ch), b = randn(92, dt, ch);
@@ -268,10 +270,8 @@ class CpuReductionsVsReferenceTest {
 
     @Test
     void groupNormBackwardMatches() {
-        Object[][] cases = {{new int[]{2, 6, 5, 7}, 3}, {new int[]{4, 64, 8, 8}, 32}, {new int[]{3, 4}, 2}, {new int[]{2, 8, 33}, 8},
-                {new int[]{1, 6, 3, 3}, 1}, {new int[]{2, 6, 17}, 6}, {new int[]{2, 4, 0}, 2}};
         for (DType dt : BackendUnderTest.supported(DType.F32, DType.F64))
-            for (Object[] c : cases) {
+            for (Object[] c : GROUP_NORM_CASES) {
                 int[] shape = (int[]) c[0];
                 int groups = (int) c[1], ch = shape[1];
                 Tensor w = randn(191, dt, ch), ws = randn(193, dt, 2 * ch).slice(0, 1, 2 * ch, 2), b = randn(196, dt, ch);
